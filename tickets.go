@@ -1,0 +1,96 @@
+package blueclerk
+
+import (
+	"context"
+	"iter"
+	"time"
+)
+
+// Priority is a ticket's urgency.
+type Priority string
+
+// Ticket priorities. [TicketsService.Create] accepts only these.
+const (
+	PriorityLow    Priority = "low"
+	PriorityMedium Priority = "medium"
+	PriorityHigh   Priority = "high"
+	PriorityUrgent Priority = "urgent"
+)
+
+// known reports whether p is one of the priorities above.
+func (p Priority) known() bool {
+	switch p {
+	case PriorityLow, PriorityMedium, PriorityHigh, PriorityUrgent:
+		return true
+	}
+	return false
+}
+
+// TicketStatus is where a ticket stands. Values the server sends that are
+// not listed here are kept as they are.
+type TicketStatus string
+
+// Ticket statuses.
+const (
+	TicketStatusOpen       TicketStatus = "open"
+	TicketStatusInProgress TicketStatus = "in_progress"
+	TicketStatusClosed     TicketStatus = "closed"
+)
+
+// Ticket is a customer's service request.
+type Ticket struct {
+	ID          string       `json:"id"`
+	CustomerID  string       `json:"customerId"`
+	PropertyID  string       `json:"propertyId,omitempty"`
+	Description string       `json:"description"`
+	Priority    Priority     `json:"priority,omitempty"`
+	Status      TicketStatus `json:"status,omitempty"`
+	CreatedAt   time.Time    `json:"createdAt,omitzero"`
+	UpdatedAt   time.Time    `json:"updatedAt,omitzero"`
+}
+
+// CreateTicketParams is the body of POST /api/v1/tickets. CustomerID and
+// Description are required; Priority, when set, must be a known [Priority].
+type CreateTicketParams struct {
+	CustomerID  string   `json:"customerId"`
+	PropertyID  string   `json:"propertyId,omitempty"`
+	Description string   `json:"description"`
+	Priority    Priority `json:"priority,omitempty"`
+}
+
+func (p *CreateTicketParams) validate() error {
+	switch {
+	case p == nil:
+		return invalidf("nil *CreateTicketParams")
+	case p.CustomerID == "":
+		return invalidf("ticket customerId is required")
+	case p.Description == "":
+		return invalidf("ticket description is required")
+	case p.Priority != "" && !p.Priority.known():
+		return invalidf("ticket priority %q is not one of low, medium, high, urgent", string(p.Priority))
+	}
+	return nil
+}
+
+// TicketsService reaches /api/v1/tickets. Reading needs the tickets.read
+// scope, creating tickets.write.
+type TicketsService service
+
+// List returns every ticket of the authenticated company (GET
+// /api/v1/tickets), following pages when the server sends them.
+func (s *TicketsService) List(ctx context.Context) ([]*Ticket, error) {
+	return list[Ticket](ctx, s.client, apiPrefix+"/tickets", "tickets")
+}
+
+// All yields the company's tickets one at a time (GET /api/v1/tickets); see
+// [LeadsService.All].
+func (s *TicketsService) All(ctx context.Context) iter.Seq2[*Ticket, error] {
+	return all[Ticket](ctx, s.client, apiPrefix+"/tickets", "tickets")
+}
+
+// Create creates a ticket (POST /api/v1/tickets) and returns it as stored.
+// Invalid params fail with [ErrInvalidRequest] before anything is sent. A
+// lost answer fails with [ErrOutcomeUnknown]: the ticket may exist.
+func (s *TicketsService) Create(ctx context.Context, p *CreateTicketParams) (*Ticket, error) {
+	return create[Ticket](ctx, s.client, apiPrefix+"/tickets", "ticket", p)
+}
