@@ -460,6 +460,9 @@ func (c *Client) pages(ctx context.Context, path string) iter.Seq2[*http.Respons
 				yield(nil, err)
 				return
 			}
+			// The caller's transport may leave resp.Request unset, and the
+			// transport's copy carries the token: keep the request we built.
+			resp.Request = req
 			next, err = c.nextPage(req.URL, resp.Header)
 			if err != nil {
 				drainClose(resp.Body)
@@ -526,16 +529,17 @@ func all[T any](ctx context.Context, c *Client, path, key string) iter.Seq2[*T, 
 // reports whether to go on to the next page.
 func yieldArray[T any](resp *http.Response, key string, yield func(*T, error) bool) bool {
 	defer drainClose(resp.Body)
-	arr, err := jsonstream.Open(resp.Body, key)
+	body := &bodyReader{r: resp.Body}
+	arr, err := jsonstream.Open(body, key)
 	if err != nil {
-		yield(nil, malformed(resp.Request, err))
+		yield(nil, body.failure(resp.Request, err))
 		return false
 	}
 	for {
 		v := new(T)
 		ok, err := arr.Next(v)
 		if err != nil {
-			yield(nil, malformed(resp.Request, err))
+			yield(nil, body.failure(resp.Request, err))
 			return false
 		}
 		if !ok {
@@ -545,6 +549,30 @@ func yieldArray[T any](resp *http.Response, key string, yield func(*T, error) bo
 			return false
 		}
 	}
+}
+
+// bodyReader remembers the first read error other than io.EOF, so that a
+// connection broken mid-answer is not reported as a malformed answer.
+type bodyReader struct {
+	r   io.Reader
+	err error
+}
+
+func (b *bodyReader) Read(p []byte) (int, error) {
+	n, err := b.r.Read(p)
+	if err != nil && err != io.EOF && b.err == nil {
+		b.err = err
+	}
+	return n, err
+}
+
+// failure describes a decoding error: the read error behind it if there was
+// one, else a malformed answer.
+func (b *bodyReader) failure(req *http.Request, err error) error {
+	if b.err != nil {
+		return fmt.Errorf("blueclerk: %s %s: reading the answer: %w", req.Method, req.URL.Path, b.err)
+	}
+	return malformed(req, err)
 }
 
 // validator is implemented by every Create params type.
