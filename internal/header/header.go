@@ -33,7 +33,7 @@ func NextLink(h http.Header) string {
 			} else {
 				v = ""
 			}
-			for p := range strings.SplitSeq(params, ";") {
+			for _, p := range splitUnquoted(params, ';') {
 				name, val, ok := strings.Cut(strings.TrimSpace(p), "=")
 				if !ok || !strings.EqualFold(strings.TrimSpace(name), "rel") {
 					continue
@@ -49,12 +49,34 @@ func NextLink(h http.Header) string {
 	return ""
 }
 
+// splitUnquoted splits s at every sep outside double quotes.
+func splitUnquoted(s string, sep byte) []string {
+	var parts []string
+	quoted, start := false, 0
+	for i := 0; i < len(s); i++ {
+		switch {
+		case s[i] == '\\' && quoted:
+			i++
+		case s[i] == '"':
+			quoted = !quoted
+		case s[i] == sep && !quoted:
+			parts = append(parts, s[start:i])
+			start = i + 1
+		}
+	}
+	return append(parts, s[start:])
+}
+
 // nextEntry returns the index of the comma that starts the next link entry in
 // s (a comma outside quotes followed by '<'), or -1.
 func nextEntry(s string) int {
 	quoted := false
 	for i := 0; i < len(s); i++ {
 		switch s[i] {
+		case '\\':
+			if quoted {
+				i++
+			}
 		case '"':
 			quoted = !quoted
 		case ',':

@@ -99,7 +99,7 @@ func (a *Array) expectDelim(want json.Delim) error {
 		return syntax(err)
 	}
 	if d, ok := tok.(json.Delim); !ok || d != want {
-		return fmt.Errorf("expected %q, found %s", want, describe(tok))
+		return fmt.Errorf("expected %q, found %s", string(want), describe(tok))
 	}
 	return nil
 }
@@ -128,7 +128,7 @@ func (a *Array) skip() error {
 func describe(tok json.Token) string {
 	switch t := tok.(type) {
 	case json.Delim:
-		return fmt.Sprintf("%q", rune(t))
+		return fmt.Sprintf("%q", string(t))
 	case string:
 		return "a string"
 	case nil:
