@@ -1,0 +1,153 @@
+package blueclerk_test
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"runtime"
+	"strconv"
+	"testing"
+
+	"golang.org/x/oauth2"
+
+	"github.com/blueclerk/blueclerk-go"
+)
+
+// leadsServer serves GET /api/v1/leads?n=N as N generated leads, written as
+// they are produced so that the server holds no body in memory.
+func leadsServer(tb testing.TB) *httptest.Server {
+	tb.Helper()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n, _ := strconv.Atoi(r.URL.Query().Get("n"))
+		w.Header().Set("Content-Type", "application/json")
+		bw := bufio.NewWriter(w)
+		bw.WriteString(`{"leads":[`)
+		for i := range n {
+			if i > 0 {
+				bw.WriteByte(',')
+			}
+			fmt.Fprintf(bw, `{"id":"lead_%d","name":"John Smith","email":"john%d@example.com","phone":"555-1234","status":"new","createdAt":"2024-01-15T10:30:00Z"}`, i, i)
+		}
+		bw.WriteString(`]}`)
+		bw.Flush()
+	}))
+	tb.Cleanup(srv.Close)
+	return srv
+}
+
+// withCount makes every request ask the server for n leads.
+type withCount struct {
+	n    int
+	next http.RoundTripper
+}
+
+func (w withCount) RoundTrip(r *http.Request) (*http.Response, error) {
+	r2 := r.Clone(r.Context())
+	r2.URL.RawQuery = "n=" + strconv.Itoa(w.n)
+	return w.next.RoundTrip(r2)
+}
+
+// BenchmarkLeadsList compares Leads.List of 100 leads with the same request
+// made with net/http and decoded with encoding/json.
+func BenchmarkLeadsList(b *testing.B) {
+	srv := leadsServer(b)
+	ctx := context.Background()
+	b.Run("baseline", func(b *testing.B) {
+		hc := srv.Client()
+		b.ReportAllocs()
+		for b.Loop() {
+			req, _ := http.NewRequestWithContext(ctx, http.MethodGet, srv.URL+"/api/v1/leads?n=100", nil)
+			req.Header.Set("Authorization", "Bearer "+testToken)
+			req.Header.Set("Accept", "application/json")
+			resp, err := hc.Do(req)
+			if err != nil {
+				b.Fatal(err)
+			}
+			var v struct {
+				Leads []*blueclerk.Lead `json:"leads"`
+			}
+			err = json.NewDecoder(resp.Body).Decode(&v)
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			if err != nil || len(v.Leads) != 100 {
+				b.Fatal(err, len(v.Leads))
+			}
+		}
+	})
+	b.Run("sdk", func(b *testing.B) {
+		hc := srv.Client()
+		hc.Transport = withCount{100, hc.Transport}
+		c, err := blueclerk.NewClient(oauth2.StaticTokenSource(&oauth2.Token{AccessToken: testToken}),
+			blueclerk.WithBaseURL(srv.URL), blueclerk.WithHTTPClient(hc))
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.ReportAllocs()
+		for b.Loop() {
+			leads, err := c.Leads.List(ctx)
+			if err != nil || len(leads) != 100 {
+				b.Fatal(err, len(leads))
+			}
+		}
+	})
+}
+
+// BenchmarkLeadsAllHeap reads 100,000 leads with All and with List and
+// reports the most live heap seen while they were being read.
+func BenchmarkLeadsAllHeap(b *testing.B) {
+	const n = 100_000
+	srv := leadsServer(b)
+	ctx := context.Background()
+	hc := srv.Client()
+	hc.Transport = withCount{n, hc.Transport}
+	c, err := blueclerk.NewClient(oauth2.StaticTokenSource(&oauth2.Token{AccessToken: testToken}),
+		blueclerk.WithBaseURL(srv.URL), blueclerk.WithHTTPClient(hc))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Run("All", func(b *testing.B) {
+		var peak uint64
+		for b.Loop() {
+			base := liveHeap()
+			count := 0
+			for _, err := range c.Leads.All(ctx) {
+				if err != nil {
+					b.Fatal(err)
+				}
+				count++
+				if count%20_000 == 0 {
+					peak = max(peak, liveHeap()-min(base, liveHeap()))
+				}
+			}
+			if count != n {
+				b.Fatal(count)
+			}
+		}
+		b.ReportMetric(float64(peak)/(1<<20), "live-MiB")
+	})
+	b.Run("List", func(b *testing.B) {
+		var peak uint64
+		for b.Loop() {
+			base := liveHeap()
+			leads, err := c.Leads.List(ctx)
+			if err != nil || len(leads) != n {
+				b.Fatal(err)
+			}
+			peak = max(peak, liveHeap()-min(base, liveHeap()))
+			runtime.KeepAlive(leads)
+		}
+		b.ReportMetric(float64(peak)/(1<<20), "live-MiB")
+	})
+}
+
+// liveHeap returns the bytes of heap still reachable after a collection.
+func liveHeap() uint64 {
+	runtime.GC()
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return m.HeapAlloc
+}
