@@ -319,10 +319,16 @@ func (c *Client) newRequest(ctx context.Context, method, rawURL string, body any
 		req.Header.Set("Content-Type", "application/json")
 	}
 	if method == http.MethodPost {
-		req.Header.Set("Idempotency-Key", rand.Text())
+		req.Header[idempotencyKey] = []string{rand.Text()}
 	}
 	return req, nil
 }
+
+// idempotencyKey is where a write's Idempotency-Key is stored: in lower case,
+// which the server reads as the same header, so that net/http does not count
+// the request as replayable and silently resend a write whose answer was
+// lost. Only the retry layer decides whether a write is repeated.
+const idempotencyKey = "idempotency-key"
 
 // do sends req through the transport chain. It returns the response of a
 // 2xx answer, whose body the caller closes with [drainClose]; for any other

@@ -63,10 +63,21 @@ func checkHeaders(t *testing.T, req *http.Request) {
 	assert.Contains(t, req.Header.Get("User-Agent"), "blueclerk-go/"+blueclerk.Version)
 	if req.Method == http.MethodPost {
 		assert.Equal(t, "application/json", req.Header.Get("Content-Type"))
-		assert.NotEmpty(t, req.Header.Get("Idempotency-Key"))
+		assert.NotEmpty(t, idempotencyKey(req))
 	} else {
-		assert.Empty(t, req.Header.Get("Idempotency-Key"))
+		assert.Empty(t, idempotencyKey(req))
 	}
+}
+
+// idempotencyKey returns the Idempotency-Key a request carries, under
+// whatever case of the header name (the wire is case-insensitive).
+func idempotencyKey(req *http.Request) string {
+	for k, v := range req.Header {
+		if strings.EqualFold(k, "Idempotency-Key") && len(v) > 0 {
+			return v[0]
+		}
+	}
+	return ""
 }
 
 func mustTime(s string) time.Time {
@@ -268,7 +279,7 @@ func TestIdempotencyKeyIsFreshPerCall(t *testing.T) {
 	keys := map[string]bool{}
 	mt.RegisterResponder(http.MethodPost, base+"/api/v1/contacts", func(req *http.Request) (*http.Response, error) {
 		mu.Lock()
-		keys[req.Header.Get("Idempotency-Key")] = true
+		keys[idempotencyKey(req)] = true
 		mu.Unlock()
 		return jsonResponse(201, `{"id":"c"}`), nil
 	})
