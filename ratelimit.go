@@ -288,12 +288,11 @@ func (c *Client) transport(base http.RoundTripper, ts oauth2.TokenSource) http.R
 	}
 }
 
-// retryTransport sends each attempt through the client's limiter and next,
-// and retries what DESIGN point 6 allows: reads on network errors, 408, 429
-// and 5xx but 501; writes only when they surely did not happen (429, 503
-// with Retry-After, a failed dial) unless the client has
-// WithIdempotentRetries. A write whose answer was lost fails with an error
-// matching ErrOutcomeUnknown.
+// retryTransport sends each attempt through the client's limiter and next.
+// It retries reads on network errors, 408, 429, 500, 502, 503 and 504, and
+// writes only when they surely did not happen (429, 503 with Retry-After, a
+// failed dial) unless the client has WithIdempotentRetries. A write whose
+// answer was lost fails with an error matching ErrOutcomeUnknown.
 type retryTransport struct {
 	c       *Client
 	next    http.RoundTripper
@@ -309,15 +308,15 @@ func (t *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	ctx := req.Context()
 	write := !repeatable(req.Method)
 	happened := false // whether a write may have been carried out
-	for attempt := 0; ; attempt++ {
+	for n := 0; ; n++ {
 		release, err := c.limiter.Acquire(ctx, c.rateLimitWait)
 		if err != nil {
-			if attempt == 0 {
+			if n == 0 {
 				closeBody(req)
 			}
 			return nil, outcome(c.refused(err), happened)
 		}
-		r, err := t.attempt(req, attempt, write)
+		r, err := t.attempt(req, n, write)
 		if err != nil {
 			release(c.RateLimit())
 			return nil, outcome(err, happened)
@@ -334,13 +333,13 @@ func (t *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		} else {
 			release(rl)
 		}
-		retry, wait, done := t.classify(req, write, attempt, resp, err, rl, now)
+		retry, wait, done := t.classify(req, write, n, resp, err, rl, now)
 		happened = happened || done
-		if !retry || attempt >= c.maxRetries || !replayable(req) || !beforeDeadline(ctx, now, wait) {
-			t.log(ctx, req, attempt, resp, err, 0)
+		if !retry || n >= c.maxRetries || !replayable(req) || !beforeDeadline(ctx, now, wait) {
+			t.log(ctx, req, n, resp, err, 0)
 			return resp, outcome(err, happened)
 		}
-		t.log(ctx, req, attempt, resp, err, wait)
+		t.log(ctx, req, n, resp, err, wait)
 		if resp != nil {
 			drainClose(resp.Body)
 		}
