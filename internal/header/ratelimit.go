@@ -51,8 +51,14 @@ func ietf(h http.Header, now time.Time) (Budget, bool) {
 		name  string
 	)
 	for _, v := range h.Values("Ratelimit") {
-		if d, ok := dictionary(v); ok {
-			return Budget{Limit: toInt(d.limit), Remaining: toInt(d.remaining), Reset: after(now, d.reset)}, true
+		if d := authParams(v); d["remaining"] != "" { // the earlier dictionary form
+			r, ok1 := count(d["remaining"])
+			t, ok2 := count(d["reset"])
+			if !ok1 || !ok2 {
+				continue
+			}
+			limit, _ := count(d["limit"])
+			return Budget{Limit: toInt(limit), Remaining: toInt(r), Reset: after(now, t)}, true
 		}
 		for m := range members(v) {
 			r, ok1 := m.param("r")
@@ -83,33 +89,6 @@ func ietf(h http.Header, now time.Time) (Budget, bool) {
 		}
 	}
 	return b, true
-}
-
-// dict is the earlier draft's dictionary form of RateLimit.
-type dict struct{ limit, remaining, reset int64 }
-
-// dictionary parses "limit=500, remaining=42, reset=1800"; ok is false
-// unless remaining and reset are both present and valid.
-func dictionary(v string) (d dict, ok bool) {
-	var haveRemaining, haveReset bool
-	for part := range strings.SplitSeq(v, ",") {
-		key, val, found := strings.Cut(strings.TrimSpace(part), "=")
-		if !found {
-			return dict{}, false
-		}
-		n, valid := count(val)
-		switch strings.ToLower(strings.TrimSpace(key)) {
-		case "limit":
-			d.limit = n
-		case "remaining":
-			d.remaining, haveRemaining = n, valid
-		case "reset":
-			d.reset, haveReset = n, valid
-		default:
-			return dict{}, false
-		}
-	}
-	return d, haveRemaining && haveReset
 }
 
 // member is one Item of a Structured Field List: a name (string or token)
