@@ -114,9 +114,10 @@ func WithBaseURL(base string) Option {
 }
 
 // WithHTTPClient sets the HTTP client whose Transport carries the requests
-// and whose Timeout bounds each attempt. The SDK wraps the Transport (nil
-// means [http.DefaultTransport]) with its token, budget and retry layers and
-// never follows redirects; the given client is not modified.
+// and whose Timeout bounds each call, retries and waits included. The SDK
+// wraps the Transport (nil means [http.DefaultTransport]) with its token,
+// budget and retry layers and never follows redirects; the given client is
+// not modified.
 func WithHTTPClient(hc *http.Client) Option {
 	return func(c *Client) error {
 		if hc == nil {
@@ -342,7 +343,7 @@ func (c *Client) do(req *http.Request) (*http.Response, error) {
 	if resp.StatusCode >= 200 && resp.StatusCode <= 299 {
 		return resp, nil
 	}
-	return nil, newError(req, resp)
+	return nil, c.withBudget(newError(req, resp))
 }
 
 // newError builds the error for a non-2xx answer and closes its body.
@@ -656,5 +657,5 @@ func (c *Client) Docs(ctx context.Context) (string, error) {
 		drainClose(resp.Body)
 		return "", malformed(req, fmt.Errorf("status %d, expected a redirect to the documentation", resp.StatusCode))
 	}
-	return "", newError(req, resp)
+	return "", c.withBudget(newError(req, resp))
 }

@@ -51,7 +51,7 @@ type Error struct {
 	URL        string        // request URL, without query
 	RetryAfter time.Duration // from Retry-After, when the server sent one
 	Body       []byte        // the start of the response body (at most 64 KiB)
-	RateLimit  RateLimit     // the budget the answer reported, if any
+	RateLimit  RateLimit     // the budget as last seen, this answer included
 }
 
 func (e *Error) Error() string {

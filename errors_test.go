@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -158,11 +159,11 @@ func TestBadAnswers(t *testing.T) {
 }
 
 func TestRateLimitErrorCarriesBudget(t *testing.T) {
-	c, mt := setup(t)
-	reset := time.Unix(4102444800, 0)
+	c, mt := setup(t, blueclerk.WithPlan(blueclerk.PlanPro))
+	reset := time.Now().Add(30 * time.Minute).Truncate(time.Second)
 	mt.RegisterResponder(http.MethodGet, base+"/api/v1/leads", httpmock.ResponderFromResponse(
 		answer(429, "application/json", `{"error":"rate_limited"}`, "Retry-After", "120",
-			"X-RateLimit-Limit", "500", "X-RateLimit-Remaining", "0", "X-RateLimit-Reset", "4102444800")))
+			"X-RateLimit-Limit", "500", "X-RateLimit-Remaining", "0", "X-RateLimit-Reset", strconv.FormatInt(reset.Unix(), 10))))
 	_, err := c.Leads.List(context.Background())
 	var rl *blueclerk.RateLimitError
 	require.ErrorAs(t, err, &rl)
@@ -172,7 +173,9 @@ func TestRateLimitErrorCarriesBudget(t *testing.T) {
 	assert.True(t, reset.Equal(rl.RateLimit.Reset))
 	require.NotNil(t, rl.Err)
 	assert.Equal(t, 429, rl.Err.StatusCode)
-	assert.Contains(t, err.Error(), "2100-01-01T00:00:00Z")
+	assert.Equal(t, blueclerk.PlanPro, rl.RateLimit.Plan)
+	assert.Contains(t, err.Error(), reset.UTC().Format(time.RFC3339))
+	assert.Equal(t, rl.RateLimit, c.RateLimit(), "the client keeps the budget the answer reported")
 }
 
 func TestErrorBodyIsBounded(t *testing.T) {

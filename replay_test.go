@@ -45,7 +45,7 @@ func TestLostAnswerIsNotReplayedByTheTransport(t *testing.T) {
 	require.NoError(t, err)
 
 	_, err = c.Contacts.Create(ctx, &blueclerk.CreateContactParams{Name: "Jane"})
-	require.Error(t, err)
+	require.ErrorIs(t, err, blueclerk.ErrOutcomeUnknown)
 	assert.Equal(t, int32(1), posts.Load(), "the write must be sent once")
 	assert.NotEmpty(t, key.Load(), "the Idempotency-Key still reaches the server")
 	assert.NotContains(t, err.Error(), testToken)

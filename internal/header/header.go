@@ -1,7 +1,8 @@
 // Package header parses the HTTP response header fields the API uses to
-// steer a client: Link (RFC 8288), WWW-Authenticate (RFC 6750) and
-// Retry-After (RFC 9110). Every parser accepts any input without panicking
-// and reports absent or malformed values as not present.
+// steer a client: Link (RFC 8288), WWW-Authenticate (RFC 6750), Retry-After
+// (RFC 9110) and the request budget (X-RateLimit-*, RateLimit and
+// RateLimit-Policy). Every parser accepts any input without panicking and
+// reports absent or malformed values as not present.
 package header
 
 import (
