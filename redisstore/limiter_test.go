@@ -2,7 +2,9 @@ package redisstore
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
+	"net/http"
 	"runtime"
 	"strconv"
 	"strings"
@@ -12,9 +14,11 @@ import (
 	"time"
 
 	"github.com/blueclerk/blueclerk-go"
+	"github.com/blueclerk/blueclerk-go/blueclerktest"
 	"github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"golang.org/x/oauth2"
 )
 
 // testClock is a clock a test moves by hand.
@@ -65,8 +69,9 @@ func readAccount(t *testing.T, rdb redis.UniversalClient, key string) account {
 	return a
 }
 
-// testKey is a key of the test's own on the shared server.
-func testKey(t testing.TB) string { return "test:" + t.Name() }
+// testKey is a key of the test's own on the shared server, new on each
+// run of the test.
+func testKey(t testing.TB) string { return "test:" + t.Name() + ":" + rand.Text() }
 
 // acquire acquires one request or fails the test.
 func acquire(t *testing.T, l *Limiter) func(blueclerk.RateLimit) {
@@ -377,3 +382,113 @@ func TestLimiterRedisSlow(t *testing.T) {
 	require.ErrorIs(t, err, context.DeadlineExceeded)
 	assert.True(t, strings.HasPrefix(err.Error(), "redisstore: limiter budget:"), err.Error())
 }
+
+// TestReplicasShareOneBudget: 4 replicas, each a blueclerk.Client with its
+// own Limiter on one key and its own Redis connections, spend a PRO
+// company's budget on a blueclerktest server for two hours of a clock they
+// share with the server, which the test moves by an hour between windows.
+// Every request a replica does not send is refused by its limiter; none is
+// refused by the server.
+func TestReplicasShareOneBudget(t *testing.T) {
+	t.Parallel()
+	requireRedis(t)
+	clock := newTestClock()
+	srv := blueclerktest.NewServer(blueclerktest.WithPlan(blueclerk.PlanPro), blueclerktest.WithClock(clock.Now))
+	defer srv.Close()
+	var tok atomic.Pointer[oauth2.Token]
+	tok.Store(srv.IssueToken())
+	ts := tokenFunc(func() (*oauth2.Token, error) { return tok.Load(), nil })
+
+	var statuses statusCounter
+	key := testKey(t)
+	var clients []*blueclerk.Client
+	for range 4 {
+		tr := http.DefaultTransport.(*http.Transport).Clone()
+		t.Cleanup(tr.CloseIdleConnections)
+		c, err := blueclerk.NewClient(ts,
+			blueclerk.WithBaseURL(srv.URL),
+			blueclerk.WithPlan(blueclerk.PlanPro),
+			blueclerk.WithRateLimitWait(time.Second),
+			blueclerk.WithHTTPClient(&http.Client{Transport: statuses.wrap(tr)}),
+			blueclerk.WithLimiter(NewLimiter(newClient(t, shared), key, blueclerk.PlanPro, WithClock(clock.Now))),
+		)
+		require.NoError(t, err)
+		clients = append(clients, c)
+	}
+
+	budget := blueclerk.PlanPro.HourlyLimit()
+	for hour := range 2 {
+		if hour > 0 {
+			clock.Advance(time.Hour)
+			tok.Store(srv.IssueToken())
+		}
+		statuses.reset()
+		var refused atomic.Int64
+		var wg sync.WaitGroup
+		for _, c := range clients {
+			for range 8 {
+				wg.Go(func() {
+					for {
+						_, err := c.Leads.List(context.Background())
+						var rle *blueclerk.RateLimitError
+						switch {
+						case err == nil:
+							continue
+						case errors.As(err, &rle) && rle.Err == nil:
+							refused.Add(1) // spent: not sent
+						default:
+							t.Errorf("hour %d: %v", hour, err)
+						}
+						return
+					}
+				})
+			}
+		}
+		wg.Wait()
+		ok, tooMany := statuses.get(http.StatusOK), statuses.get(http.StatusTooManyRequests)
+		t.Logf("hour %d: %d answered 200, %d answered 429, %d refused by the limiters", hour, ok, tooMany, refused.Load())
+		assert.Zero(t, tooMany, "hour %d: 429 answers", hour)
+		assert.LessOrEqual(t, ok, budget, "hour %d", hour)
+		assert.GreaterOrEqual(t, ok, budget*95/100, "hour %d: at least 95%% of the budget used", hour)
+		assert.EqualValues(t, 32, refused.Load(), "hour %d: each goroutine stopped by its limiter", hour)
+	}
+}
+
+// tokenFunc is an oauth2.TokenSource.
+type tokenFunc func() (*oauth2.Token, error)
+
+func (f tokenFunc) Token() (*oauth2.Token, error) { return f() }
+
+// statusCounter counts the status codes of the answers that pass it.
+type statusCounter struct {
+	mu sync.Mutex
+	n  map[int]int
+}
+
+func (s *statusCounter) wrap(next http.RoundTripper) http.RoundTripper {
+	return roundTripFunc(func(r *http.Request) (*http.Response, error) {
+		resp, err := next.RoundTrip(r)
+		if err == nil {
+			s.mu.Lock()
+			s.n[resp.StatusCode]++
+			s.mu.Unlock()
+		}
+		return resp, err
+	})
+}
+
+func (s *statusCounter) reset() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.n = make(map[int]int)
+}
+
+func (s *statusCounter) get(code int) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.n[code]
+}
+
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }

@@ -2,6 +2,7 @@ package redisstore
 
 import (
 	"bufio"
+	"context"
 	"fmt"
 	"net"
 	"os"
@@ -23,6 +24,9 @@ var shared *redisServer
 var missing string
 
 func TestMain(m *testing.M) {
+	// The tests stop Redis on purpose: keep go-redis from logging each
+	// failed dial.
+	redis.SetLogger(quietLogger{})
 	var err error
 	shared, err = startRedisServer()
 	if err != nil {
@@ -40,6 +44,10 @@ func TestMain(m *testing.M) {
 	}
 	os.Exit(code)
 }
+
+type quietLogger struct{}
+
+func (quietLogger) Printf(context.Context, string, ...any) {}
 
 // requireRedis skips the test when redis-server is missing, except on CI
 // (CI=true), where that is a failure.
