@@ -148,15 +148,17 @@ func WithFallback(fallback blueclerk.Limiter) Option {
 
 // WithInFlightTTL sets how long a request counts as in flight when its
 // release never comes, because the replica that sent it died (default 1
-// minute). Make it longer than the longest request. For NewLimiter only.
+// minute), by Redis's clock. Make it longer than the longest request. For
+// NewLimiter only.
 func WithInFlightTTL(d time.Duration) Option {
 	return func(o *options) error { return positive(o, "WithInFlightTTL", kindLimiter, d, &o.inFlightTTL) }
 }
 
 // WithClock makes a [Limiter] read the time from now instead of
-// [time.Now] when it compares reset times and expires requests in flight,
-// such as a test's clock shared with a blueclerktest server. Waits still
-// run on real timers. For NewLimiter only.
+// [time.Now] when it compares the reset times answers report, such as a
+// test's clock shared with a blueclerktest server. Waits still run on real
+// timers, and requests in flight expire by Redis's clock. For NewLimiter
+// only.
 func WithClock(now func() time.Time) Option {
 	return func(o *options) error {
 		if err := o.only("WithClock", kindLimiter); err != nil {
@@ -190,12 +192,16 @@ const (
 // drops the expired requests in flight (KEYS[2]) and counts the rest, and
 // moves to the next window once the current one has ended, as
 // blueclerk.NewLimiter does. Common ARGV: now, window length, same-window
-// tolerance (all milliseconds), the plan's limit.
+// tolerance (all milliseconds), the plan's limit. Requests in flight expire
+// by Redis's own clock, so that replicas whose clocks differ agree on them.
 const windowLua = `
+redis.replicate_commands()
 local now = tonumber(ARGV[1])
 local length = tonumber(ARGV[2])
 local tol = tonumber(ARGV[3])
 local planLimit = tonumber(ARGV[4])
+local t = redis.call("TIME")
+local rnow = t[1] * 1000 + math.floor(t[2] / 1000)
 local f = redis.call("HMGET", KEYS[1], "limit", "remaining", "reset", "foreseen", "floor")
 local w = {limit = tonumber(f[1]) or planLimit, remaining = tonumber(f[2]) or 0,
 	reset = tonumber(f[3]) or 0, foreseen = f[4] == "1", floor = tonumber(f[5]) or 0}
@@ -223,19 +229,19 @@ local function save()
 	end
 	redis.call("PEXPIRE", KEYS[1], string.format("%d", ttl))
 end
-redis.call("ZREMRANGEBYSCORE", KEYS[2], "-inf", ARGV[1])
+redis.call("ZREMRANGEBYSCORE", KEYS[2], "-inf", rnow)
 local inflight = redis.call("ZCARD", KEYS[2])
 `
 
 // acquireScript decides one request. ARGV after the common ones: the
-// request id, when it stops counting as in flight (ms), "1" when the pacing
+// request id, how long it counts as in flight (ms), "1" when the pacing
 // limiter has already let it through. It returns the decision, the wait
 // until the reset (ms, for spent), the limit, the budget left for others
 // and the reset (ms, 0 when unknown).
 var acquireScript = redis.NewScript(windowLua + `
 local function grant()
-	redis.call("ZADD", KEYS[2], ARGV[6], ARGV[5])
-	redis.call("PEXPIRE", KEYS[2], string.format("%d", tonumber(ARGV[6]) - now))
+	redis.call("ZADD", KEYS[2], rnow + tonumber(ARGV[6]), ARGV[5])
+	redis.call("PEXPIRE", KEYS[2], ARGV[6])
 	save()
 	return {0, 0, w.limit, math.max(w.remaining - inflight - 1, 0), w.reset}
 end
@@ -351,8 +357,10 @@ func (l *Limiter) Acquire(ctx context.Context, maxWait time.Duration) (func(blue
 		case busy:
 			wait = pollEvery/2 + mathrand.N(pollEvery)
 			wake = l.wake()
-		default:
+		case spent:
 			wait = d.wait
+		default:
+			return nil, fmt.Errorf("redisstore: limiter %s: unexpected decision %d from Redis", l.key, d.status)
 		}
 		if d.status != busy && !fits(ctx, wait, maxWait) {
 			return nil, &blueclerk.RateLimitError{
@@ -377,10 +385,9 @@ func (l *Limiter) decide(ctx context.Context, now time.Time, id string, paced bo
 	if paced {
 		p = "1"
 	}
-	ms := now.UnixMilli()
 	v, err := acquireScript.Run(ctx, l.rdb, l.keys,
-		ms, window.Milliseconds(), sameWindow.Milliseconds(), l.limit,
-		id, ms+l.ttl.Milliseconds(), p).Int64Slice()
+		now.UnixMilli(), window.Milliseconds(), sameWindow.Milliseconds(), l.limit,
+		id, l.ttl.Milliseconds(), p).Int64Slice()
 	if err != nil {
 		return decision{}, failure(ctx, "limiter "+l.key, err)
 	}
