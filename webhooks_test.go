@@ -592,12 +592,20 @@ func TestHandlerStatus(t *testing.T) {
 	}
 }
 
-// deliver sends a delivery of ticketPayload with id, signed at the
-// verifier's now, to h and returns the status.
+// deliver sends a delivery of ticketPayload with id, signed at now, to h
+// and returns the status.
 func deliver(t testing.TB, h http.Handler, id string, now time.Time) int {
 	t.Helper()
+	return deliverSigned(h, signedHeader(t, testSecret, id, now, []byte(ticketPayload)))
+}
+
+// deliverSigned sends ticketPayload with the headers hdr to h and returns
+// the status. Unlike deliver, it may run outside the test's goroutine.
+func deliverSigned(h http.Handler, hdr http.Header) int {
+	r := httptest.NewRequest(http.MethodPost, "/webhooks/blueclerk", strings.NewReader(ticketPayload))
+	r.Header = hdr.Clone()
 	w := httptest.NewRecorder()
-	h.ServeHTTP(w, deliveryRequest(t, id, now, ticketPayload))
+	h.ServeHTTP(w, r)
 	return w.Code
 }
 
@@ -679,15 +687,17 @@ func TestHandlerConcurrentDuplicatesWhileRunning(t *testing.T) {
 	var calls atomic.Int32
 	release := make(chan struct{})
 	h := v.Handler(func(context.Context, *Event) error {
-		calls.Add(1)
-		<-release
+		if calls.Add(1) == 1 {
+			<-release // only the first call blocks, so that a second one fails the test, not hangs it
+		}
 		return nil
 	})
 
 	const n = 50
+	hdr := signedHeader(t, testSecret, "msg_1", testNow, []byte(ticketPayload))
 	statuses := make(chan int, n)
 	for range n {
-		go func() { statuses <- deliver(t, h, "msg_1", testNow) }()
+		go func() { statuses <- deliverSigned(h, hdr) }()
 	}
 	// fn blocks until released, so every delivery but the one running it
 	// answers while it runs: with 409, never with 2xx.
@@ -714,12 +724,13 @@ func TestHandlerConcurrentDuplicates(t *testing.T) {
 		return nil
 	})
 	const n = 50
+	hdr := signedHeader(t, testSecret, "msg_1", testNow, []byte(ticketPayload))
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	got := map[int]int{}
 	for range n {
 		wg.Go(func() {
-			s := deliver(t, h, "msg_1", testNow)
+			s := deliverSigned(h, hdr)
 			mu.Lock()
 			got[s]++
 			mu.Unlock()
