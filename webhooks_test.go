@@ -717,12 +717,7 @@ func TestHandlerConcurrentDuplicatesWhileRunning(t *testing.T) {
 
 func TestHandlerConcurrentDuplicates(t *testing.T) {
 	defer goleak.VerifyNone(t)
-	v := newTestVerifier(t, testSecret)
-	var calls atomic.Int32
-	h := v.Handler(func(context.Context, *Event) error {
-		calls.Add(1)
-		return nil
-	})
+	h, calls := countingHandler(newTestVerifier(t, testSecret))
 	const n = 50
 	hdr := signedHeader(t, testSecret, "msg_1", testNow, []byte(ticketPayload))
 	var wg sync.WaitGroup
@@ -742,6 +737,25 @@ func TestHandlerConcurrentDuplicates(t *testing.T) {
 	}
 }
 
+// countingHandler returns v's Handler with an fn that succeeds and counts
+// its calls.
+func countingHandler(v *WebhookVerifier) (http.Handler, *atomic.Int32) {
+	calls := new(atomic.Int32)
+	return v.Handler(func(context.Context, *Event) error {
+		calls.Add(1)
+		return nil
+	}), calls
+}
+
+// expectDelivery delivers msg_1, signed at time.Now, to h and checks the
+// status and how often fn has been called so far.
+func expectDelivery(t *testing.T, h http.Handler, calls *atomic.Int32, what string, wantStatus, wantCalls int) {
+	t.Helper()
+	if got := deliver(t, h, "msg_1", time.Now()); got != wantStatus || int(calls.Load()) != wantCalls {
+		t.Errorf("%s: status %d, fn called %d times; want %d, %d", what, got, calls.Load(), wantStatus, wantCalls)
+	}
+}
+
 // TestHandlerForgetsAfterADay runs on synctest's clock: the verifier and
 // the default store read time.Now.
 func TestHandlerForgetsAfterADay(t *testing.T) {
@@ -751,22 +765,14 @@ func TestHandlerForgetsAfterADay(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		var calls atomic.Int32
-		h := v.Handler(func(context.Context, *Event) error {
-			calls.Add(1)
-			return nil
-		})
-		step := func(what string, wait time.Duration, wantStatus, wantCalls int) {
-			t.Helper()
-			time.Sleep(wait)
-			if got := deliver(t, h, "msg_1", time.Now()); got != wantStatus || int(calls.Load()) != wantCalls {
-				t.Errorf("%s: status %d, fn called %d times; want %d, %d", what, got, calls.Load(), wantStatus, wantCalls)
-			}
-		}
-		step("first delivery", 0, http.StatusNoContent, 1)
-		step("an hour later", time.Hour, http.StatusOK, 1)
-		step("almost a day later", 23*time.Hour-time.Second, http.StatusOK, 1)
-		step("a day later", time.Second, http.StatusNoContent, 2)
+		h, calls := countingHandler(v)
+		expectDelivery(t, h, calls, "first delivery", http.StatusNoContent, 1)
+		time.Sleep(time.Hour)
+		expectDelivery(t, h, calls, "an hour later", http.StatusOK, 1)
+		time.Sleep(23*time.Hour - time.Second)
+		expectDelivery(t, h, calls, "almost a day later", http.StatusOK, 1)
+		time.Sleep(time.Second)
+		expectDelivery(t, h, calls, "a day later", http.StatusNoContent, 2)
 	})
 }
 
@@ -779,21 +785,13 @@ func TestHandlerTakesOverAbandonedClaim(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		var calls atomic.Int32
-		h := v.Handler(func(context.Context, *Event) error {
-			calls.Add(1)
-			return nil
-		})
+		h, calls := countingHandler(v)
 		if st, err := v.deliveries().Claim(t.Context(), "msg_1"); st != DeliveryNew || err != nil {
 			t.Fatalf("Claim = %v, %v", st, err)
 		}
 		time.Sleep(10*time.Minute - time.Second)
-		if got := deliver(t, h, "msg_1", time.Now()); got != http.StatusConflict || calls.Load() != 0 {
-			t.Errorf("while claimed: status %d, fn called %d times; want 409, 0", got, calls.Load())
-		}
+		expectDelivery(t, h, calls, "while claimed", http.StatusConflict, 0)
 		time.Sleep(time.Second)
-		if got := deliver(t, h, "msg_1", time.Now()); got != http.StatusNoContent || calls.Load() != 1 {
-			t.Errorf("claim abandoned: status %d, fn called %d times; want 204, 1", got, calls.Load())
-		}
+		expectDelivery(t, h, calls, "claim abandoned", http.StatusNoContent, 1)
 	})
 }
