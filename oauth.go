@@ -176,8 +176,8 @@ func (s *AuthSession) stateMatches(got string) bool {
 // sent is rewritten to match; an empty RedirectURL means
 // http://127.0.0.1/callback with a free port; cfg itself is not modified),
 // starts an [AuthSession], and passes its URL to open, which shows it to the
-// user (opens a browser, prints it, or both); an error from open ends the
-// login.
+// user (opens a browser, prints it, or both) and returns; an error from open
+// ends the login.
 //
 // Only a GET of the redirect path carrying the session's state is taken as
 // the callback; any other request gets a 4xx answer and the login keeps
@@ -212,7 +212,6 @@ func LoopbackLogin(ctx context.Context, cfg *oauth2.Config, open func(authURL st
 	srv := &http.Server{
 		Handler:           l,
 		ReadHeaderTimeout: 10 * time.Second,
-		WriteTimeout:      10 * time.Second,
 		ErrorLog:          log.New(io.Discard, "", 0),
 	}
 	served := make(chan struct{})
@@ -461,6 +460,9 @@ func (s *persistentSource) Token() (*oauth2.Token, error) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if !s.unsaved && fresh(s.tok) {
+		return s.tok, nil
+	}
 	ctx, cancel := context.WithTimeout(s.ctx, tokenTimeout)
 	defer cancel()
 	if s.unsaved {
@@ -468,9 +470,9 @@ func (s *persistentSource) Token() (*oauth2.Token, error) {
 			return nil, fmt.Errorf("blueclerk: saving the refreshed token: %w", err)
 		}
 		s.unsaved = false
-	}
-	if fresh(s.tok) {
-		return s.tok, nil
+		if fresh(s.tok) {
+			return s.tok, nil
+		}
 	}
 	tok, err := s.load(ctx)
 	if err != nil || fresh(tok) {
