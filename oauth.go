@@ -233,6 +233,11 @@ func LoopbackLogin(ctx context.Context, cfg *oauth2.Config, open func(authURL st
 	case r := <-l.done:
 		return r.tok, r.err
 	case <-ctx.Done():
+		select {
+		case r := <-l.done: // the callback came just as ctx ended
+			return r.tok, r.err
+		default:
+		}
 		return nil, fmt.Errorf("blueclerk: LoopbackLogin: gave up waiting for the browser's callback: %w", context.Cause(ctx))
 	}
 }
