@@ -516,7 +516,7 @@ type tokenSource struct{ src oauth2.TokenSource }
 func (s tokenSource) Token() (*oauth2.Token, error) {
 	tok, err := s.src.Token()
 	if err != nil {
-		return nil, &tokenError{err}
+		return nil, &noTokenError{err}
 	}
 	return tok, nil
 }
@@ -526,13 +526,13 @@ func noToken(err error) bool {
 	if err == nil {
 		return false
 	}
-	var te *tokenError
+	var te *noTokenError
 	return errors.As(err, &te)
 }
 
-// tokenError is a token source's failure; its text and chain are the
+// noTokenError is a token source's failure; its text and chain are the
 // source's own.
-type tokenError struct{ err error }
+type noTokenError struct{ err error }
 
-func (e *tokenError) Error() string { return e.err.Error() }
-func (e *tokenError) Unwrap() error { return e.err }
+func (e *noTokenError) Error() string { return e.err.Error() }
+func (e *noTokenError) Unwrap() error { return e.err }
