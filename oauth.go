@@ -324,7 +324,10 @@ type TokenStore interface {
 	Save(ctx context.Context, tok *oauth2.Token) error
 }
 
-// TokenLocker is implemented by a TokenStore shared between processes. PersistentTokenSource holds the lock while it refreshes, so that when the token expires exactly one process refreshes it and the others reuse the result.
+// TokenLocker is implemented by a TokenStore shared between processes.
+// [PersistentTokenSource] holds the lock while it refreshes, so that when the
+// token expires exactly one process refreshes it and the others reuse the
+// result.
 type TokenLocker interface {
 	LockToken(ctx context.Context) (unlock func(), err error)
 }
