@@ -89,6 +89,7 @@ type Client struct {
 	maxRetries        int
 	rateLimitWait     time.Duration
 	idempotentRetries bool
+	attemptTimeout    time.Duration
 	limiter           Limiter
 	limits            limitState
 }
@@ -114,10 +115,10 @@ func WithBaseURL(base string) Option {
 }
 
 // WithHTTPClient sets the HTTP client whose Transport carries the requests
-// and whose Timeout bounds each call, retries and waits included. The SDK
-// wraps the Transport (nil means [http.DefaultTransport]) with its token,
-// budget and retry layers and never follows redirects; the given client is
-// not modified.
+// and whose Timeout bounds each attempt (bound a whole call, retries and
+// waits included, with the call's context). The SDK wraps the Transport (nil
+// means [http.DefaultTransport]) with its token, budget and retry layers and
+// never follows redirects; the given client is not modified.
 func WithHTTPClient(hc *http.Client) Option {
 	return func(c *Client) error {
 		if hc == nil {
@@ -243,6 +244,10 @@ func NewClient(ts oauth2.TokenSource, opts ...Option) (*Client, error) {
 	if base == nil {
 		base = http.DefaultTransport
 	}
+	// The retry layer applies the timeout to each attempt; on the
+	// http.Client it would cover the retries and hide, behind a text-only
+	// error, whether a write may have happened.
+	c.attemptTimeout, hc.Timeout = hc.Timeout, 0
 	hc.Transport = c.transport(base, ts)
 	hc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	c.hc = &hc

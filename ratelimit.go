@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -316,12 +317,19 @@ func (t *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 			}
 			return nil, outcome(c.refused(err), happened)
 		}
-		r, err := t.attempt(req, n)
+		r, cancel, err := t.attempt(req, n)
 		if err != nil {
 			release(c.RateLimit())
 			return nil, outcome(err, happened)
 		}
 		resp, err := t.next.RoundTrip(r)
+		if cancel != nil {
+			if err != nil {
+				cancel()
+			} else {
+				resp.Body = &cancelBody{resp.Body, cancel}
+			}
+		}
 		now := time.Now()
 		var rl RateLimit
 		if err == nil {
@@ -350,20 +358,40 @@ func (t *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 }
 
 // attempt returns the request to send as attempt n: req itself, or a copy
-// with the body replayed. (A write goes down with GetBody, so that net/http
-// may resend it when nothing was written; it resends nothing else, because
-// newRequest keeps the Idempotency-Key out of its sight.)
-func (t *retryTransport) attempt(req *http.Request, n int) (*http.Request, error) {
-	if n == 0 || req.GetBody == nil {
-		return req, nil
+// with the body replayed and the client's per-attempt timeout. cancel, nil
+// without a timeout, ends the attempt's context once its answer is done with. (A
+// write goes down with GetBody, so that net/http may resend it when nothing
+// was written; it resends nothing else, because newRequest keeps the
+// Idempotency-Key out of its sight.)
+func (t *retryTransport) attempt(req *http.Request, n int) (r *http.Request, cancel context.CancelFunc, err error) {
+	timeout := t.c.attemptTimeout
+	if (n == 0 || req.GetBody == nil) && timeout == 0 {
+		return req, nil, nil
 	}
-	body, err := req.GetBody()
-	if err != nil {
-		return nil, fmt.Errorf("blueclerk: replaying the request body: %w", err)
+	cp := *req
+	if n > 0 && req.GetBody != nil {
+		if cp.Body, err = req.GetBody(); err != nil {
+			return nil, nil, fmt.Errorf("blueclerk: replaying the request body: %w", err)
+		}
 	}
-	r := *req
-	r.Body = body
-	return &r, nil
+	if timeout > 0 {
+		var ctx context.Context
+		ctx, cancel = context.WithTimeout(req.Context(), timeout)
+		return cp.WithContext(ctx), cancel, nil
+	}
+	return &cp, nil, nil
+}
+
+// cancelBody ends an attempt's context when its body is closed.
+type cancelBody struct {
+	io.ReadCloser
+	cancel context.CancelFunc
+}
+
+func (b *cancelBody) Close() error {
+	err := b.ReadCloser.Close()
+	b.cancel()
+	return err
 }
 
 // classify says whether an attempt may be retried and after what wait, and
@@ -488,7 +516,7 @@ type tokenSource struct{ src oauth2.TokenSource }
 func (s tokenSource) Token() (*oauth2.Token, error) {
 	tok, err := s.src.Token()
 	if err != nil {
-		return nil, &tokenError{err}
+		return nil, &noTokenError{err}
 	}
 	return tok, nil
 }
@@ -498,13 +526,13 @@ func noToken(err error) bool {
 	if err == nil {
 		return false
 	}
-	var te *tokenError
+	var te *noTokenError
 	return errors.As(err, &te)
 }
 
-// tokenError is a token source's failure; its text and chain are the
+// noTokenError is a token source's failure; its text and chain are the
 // source's own.
-type tokenError struct{ err error }
+type noTokenError struct{ err error }
 
-func (e *tokenError) Error() string { return e.err.Error() }
-func (e *tokenError) Unwrap() error { return e.err }
+func (e *noTokenError) Error() string { return e.err.Error() }
+func (e *noTokenError) Unwrap() error { return e.err }

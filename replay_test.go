@@ -6,6 +6,7 @@ import (
 	"net/http/httptest"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -49,4 +50,40 @@ func TestLostAnswerIsNotReplayedByTheTransport(t *testing.T) {
 	assert.Equal(t, int32(1), posts.Load(), "the write must be sent once")
 	assert.NotEmpty(t, key.Load(), "the Idempotency-Key still reaches the server")
 	assert.NotContains(t, err.Error(), testToken)
+}
+
+// TestAttemptTimeout: the http.Client's Timeout bounds each attempt, so a
+// read that hangs once is retried, and a write that hangs is reported as
+// possibly done rather than as a bare timeout.
+func TestAttemptTimeout(t *testing.T) {
+	var gets, posts atomic.Int32
+	release := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodPost && posts.Add(1) > 0 || r.Method == http.MethodGet && gets.Add(1) == 1 {
+			select { // hang until the client gives up
+			case <-r.Context().Done():
+			case <-release:
+			}
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.Write([]byte(`{"contacts":[{"id":"c1"}]}`))
+	}))
+	defer srv.Close()
+	defer close(release)
+	hc := srv.Client()
+	hc.Timeout = 200 * time.Millisecond
+	c, err := blueclerk.NewClient(oauth2.StaticTokenSource(&oauth2.Token{AccessToken: testToken}),
+		blueclerk.WithBaseURL(srv.URL), blueclerk.WithHTTPClient(hc))
+	require.NoError(t, err)
+
+	got, err := c.Contacts.List(context.Background())
+	require.NoError(t, err, "the hung first attempt is retried")
+	assert.Len(t, got, 1)
+	assert.Equal(t, int32(2), gets.Load())
+
+	_, err = c.Contacts.Create(context.Background(), &blueclerk.CreateContactParams{Name: "Jane"})
+	require.ErrorIs(t, err, blueclerk.ErrOutcomeUnknown)
+	require.ErrorIs(t, err, context.DeadlineExceeded)
+	assert.Equal(t, int32(1), posts.Load(), "a write that may have happened is not repeated")
 }

@@ -1,15 +1,23 @@
 package blueclerk
 
 import (
+	"bytes"
+	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash"
+	"iter"
+	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
+
+	"github.com/blueclerk/blueclerk-go/internal/seen"
 )
 
 // EventType names a webhook event, "event" in the payload.
@@ -35,6 +43,490 @@ type Event struct {
 	Data      json.RawMessage `json:"data"`      // the record, decoded by Ticket, Job, Invoice or Estimate
 }
 
+// Ticket decodes the ticket a "ticket.*" event carries. For an event of
+// another kind it returns an error; switch on [Event.Type] first.
+func (e *Event) Ticket() (*Ticket, error) { return eventData[Ticket](e, "ticket") }
+
+// Job decodes the job a "job.*" event carries. For an event of another kind
+// it returns an error; switch on [Event.Type] first.
+func (e *Event) Job() (*Job, error) { return eventData[Job](e, "job") }
+
+// Invoice decodes the invoice an "invoice.*" event carries. For an event of
+// another kind it returns an error; switch on [Event.Type] first.
+func (e *Event) Invoice() (*Invoice, error) { return eventData[Invoice](e, "invoice") }
+
+// Estimate decodes the estimate an "estimate.*" event carries. For an event
+// of another kind it returns an error; switch on [Event.Type] first.
+func (e *Event) Estimate() (*Estimate, error) { return eventData[Estimate](e, "estimate") }
+
+// eventData decodes e.Data as a T once e's type says it holds one: kind is
+// the part of the type before the dot, "ticket" in "ticket.created".
+func eventData[T any](e *Event, kind string) (*T, error) {
+	if e == nil {
+		return nil, fmt.Errorf("blueclerk: nil *Event carries no %s", kind)
+	}
+	if k, _, _ := strings.Cut(string(e.Type), "."); k != kind {
+		return nil, fmt.Errorf("blueclerk: a %q event carries no %s; check Event.Type before decoding", e.Type, kind)
+	}
+	if len(e.Data) == 0 || string(e.Data) == "null" {
+		return nil, fmt.Errorf("blueclerk: %q event has no data", e.Type)
+	}
+	v := new(T)
+	if err := json.Unmarshal(e.Data, v); err != nil {
+		return nil, fmt.Errorf("blueclerk: %q event data is not a %s: %w", e.Type, kind, err)
+	}
+	return v, nil
+}
+
+// Errors of [WebhookVerifier.Verify]; the returned errors wrap them with the
+// reason. [WebhookVerifier.Handler] answers both with 401.
+var (
+	// ErrInvalidSignature: the delivery is not signed with any of the
+	// verifier's secrets, or a webhook-id, webhook-timestamp or
+	// webhook-signature header is missing or repeated.
+	ErrInvalidSignature = errors.New("blueclerk: invalid webhook signature")
+	// ErrWebhookTimestamp: webhook-timestamp is not Unix seconds, or is
+	// further from this host's clock than [WebhookVerifier.Tolerance]: a
+	// replay, or a clock that is off.
+	ErrWebhookTimestamp = errors.New("blueclerk: webhook timestamp rejected")
+)
+
+// The Standard Webhooks headers, canonicalized as [http.Header] keeps them.
+const (
+	headerWebhookID        = "Webhook-Id"
+	headerWebhookTimestamp = "Webhook-Timestamp"
+	headerWebhookSignature = "Webhook-Signature"
+)
+
+const (
+	defaultWebhookTolerance = 5 * time.Minute
+	defaultMaxWebhookBody   = 1 << 20
+	// The default DeliveryStore remembers at most deliveryMax ids, each for
+	// deliveryKeep, and takes over a claim older than deliveryClaimTimeout.
+	deliveryMax          = 100_000
+	deliveryKeep         = 24 * time.Hour
+	deliveryClaimTimeout = 10 * time.Minute
+	// sigLen is the length of a v1 signature: base64 of a SHA-256 HMAC.
+	sigLen = (sha256.Size + 2) / 3 * 4
+)
+
+// WebhookVerifier checks and decodes BlueClerk webhook deliveries, signed
+// per the Standard Webhooks specification. Build it with
+// [NewWebhookVerifier]; set its fields, if at all, before first use, as with
+// [http.Server]. It is then safe for concurrent use. Its formatting with fmt
+// never shows the secrets.
+type WebhookVerifier struct {
+	// Tolerance is how far webhook-timestamp may be from this host's clock,
+	// in either direction. Zero or negative means 5 minutes.
+	Tolerance time.Duration
+
+	// MaxBodyBytes bounds the body ParseRequest and Handler read; a larger
+	// body is an error (413 from Handler), never truncated. Zero or negative
+	// means 1 MiB.
+	MaxBodyBytes int64
+
+	// Deliveries records which webhook-ids Handler has handled, so that a
+	// redelivery does not run fn again. Share one store (such as a Redis
+	// one) between processes that receive the same webhooks. Nil means an
+	// in-memory store of this verifier that keeps each id 24 hours, at most
+	// 100,000 ids (the oldest go first).
+	Deliveries DeliveryStore
+
+	keys []*webhookKey
+	now  func() time.Time // nil means time.Now
+
+	memOnce sync.Once
+	mem     DeliveryStore // the store used when Deliveries is nil
+}
+
+// NewWebhookVerifier returns a verifier that accepts deliveries signed with
+// any of secrets, each "whsec_<base64>" or bare base64, as the BlueClerk
+// partners team issued it. Pass the new and the old secret while rotating.
+// It fails when no secret is given or one is not base64; the error does not
+// contain the secret.
+func NewWebhookVerifier(secrets ...string) (*WebhookVerifier, error) {
+	if len(secrets) == 0 {
+		return nil, errors.New("blueclerk: NewWebhookVerifier needs at least one webhook secret")
+	}
+	v := &WebhookVerifier{keys: make([]*webhookKey, len(secrets))}
+	for i, s := range secrets {
+		key, err := decodeSecret(s)
+		if err != nil {
+			return nil, fmt.Errorf("%w (secret %d of %d)", err, i+1, len(secrets))
+		}
+		v.keys[i] = newWebhookKey(key)
+	}
+	return v, nil
+}
+
+// String describes v without its secrets.
+func (v *WebhookVerifier) String() string {
+	if v == nil {
+		return "blueclerk.WebhookVerifier(nil)"
+	}
+	return fmt.Sprintf("blueclerk.WebhookVerifier{secrets: %d redacted, Tolerance: %s, MaxBodyBytes: %d}",
+		len(v.keys), v.tolerance(), v.maxBodyBytes())
+}
+
+// GoString describes v without its secrets, for %#v.
+func (v *WebhookVerifier) GoString() string { return v.String() }
+
+func (v *WebhookVerifier) tolerance() time.Duration {
+	if v.Tolerance <= 0 {
+		return defaultWebhookTolerance
+	}
+	return v.Tolerance
+}
+
+func (v *WebhookVerifier) maxBodyBytes() int64 {
+	if v.MaxBodyBytes <= 0 {
+		return defaultMaxWebhookBody
+	}
+	return v.MaxBodyBytes
+}
+
+func (v *WebhookVerifier) clock() time.Time {
+	if v.now != nil {
+		return v.now()
+	}
+	return time.Now()
+}
+
+// Verify checks that body, delivered with the headers h, was signed by
+// BlueClerk: exactly one webhook-id, webhook-timestamp and webhook-signature
+// header; a timestamp within [WebhookVerifier.Tolerance] of this host's
+// clock; and, among the space-separated signatures, one "v1," HMAC-SHA256 of
+// "id.timestamp.body" made with one of the verifier's secrets (other
+// versions are ignored). Signatures are compared in constant time.
+//
+// The error wraps [ErrInvalidSignature] or [ErrWebhookTimestamp] and says
+// what was wrong. body must be the request body exactly as received.
+func (v *WebhookVerifier) Verify(h http.Header, body []byte) error {
+	id, err := webhookHeader(h, headerWebhookID)
+	if err != nil {
+		return err
+	}
+	ts, err := webhookHeader(h, headerWebhookTimestamp)
+	if err != nil {
+		return err
+	}
+	sigs, err := webhookHeader(h, headerWebhookSignature)
+	if err != nil {
+		return err
+	}
+	if len(v.keys) == 0 {
+		return fmt.Errorf("%w: the verifier has no secret; build it with NewWebhookVerifier", ErrInvalidSignature)
+	}
+	if err := v.checkTimestamp(ts); err != nil {
+		return err
+	}
+	for _, k := range v.keys {
+		if k.signed(id, ts, body, sigs) {
+			return nil
+		}
+	}
+	for range v1Signatures(sigs) {
+		return fmt.Errorf("%w: no v1 signature matches; check the webhook secret", ErrInvalidSignature)
+	}
+	return fmt.Errorf("%w: webhook-signature holds no v1 signature", ErrInvalidSignature)
+}
+
+// webhookHeader returns the one value of the header key (canonical form).
+func webhookHeader(h http.Header, key string) (string, error) {
+	switch vs := h[key]; {
+	case len(vs) > 1:
+		return "", fmt.Errorf("%w: %d %s headers; a delivery carries exactly one", ErrInvalidSignature, len(vs), strings.ToLower(key))
+	case len(vs) == 0 || vs[0] == "":
+		return "", fmt.Errorf("%w: missing %s header", ErrInvalidSignature, strings.ToLower(key))
+	default:
+		return vs[0], nil
+	}
+}
+
+// checkTimestamp checks that ts, Unix seconds, is within the tolerance of
+// now. It compares whole seconds, so that no value of ts can overflow.
+func (v *WebhookVerifier) checkTimestamp(ts string) error {
+	sec, err := strconv.ParseInt(ts, 10, 64)
+	if err != nil {
+		return fmt.Errorf("%w: webhook-timestamp is not Unix seconds", ErrWebhookTimestamp)
+	}
+	tol := v.tolerance()
+	now, slack := v.clock().Unix(), int64(tol/time.Second)
+	switch {
+	case sec < now-slack:
+		return fmt.Errorf("%w: webhook-timestamp is more than %s in the past; the delivery is a replay, or this host's clock is off", ErrWebhookTimestamp, tol)
+	case sec > now+slack:
+		return fmt.Errorf("%w: webhook-timestamp is more than %s in the future; check this host's clock", ErrWebhookTimestamp, tol)
+	}
+	return nil
+}
+
+// v1Signatures yields the base64 part of each "v1," entry of a
+// webhook-signature value (entries separated by spaces), skipping other
+// versions.
+func v1Signatures(header string) iter.Seq[string] {
+	return func(yield func(string) bool) {
+		for entry := range strings.SplitSeq(header, " ") {
+			if sig, ok := strings.CutPrefix(entry, "v1,"); ok && !yield(sig) {
+				return
+			}
+		}
+	}
+}
+
+// webhookKey is one secret. The key lives only inside its pool of MACs, so
+// that printing a WebhookVerifier with fmt, even field by field, cannot show
+// it.
+type webhookKey struct {
+	macs sync.Pool // *webhookMAC
+}
+
+func newWebhookKey(key []byte) *webhookKey {
+	k := new(webhookKey)
+	k.macs.New = func() any { return newWebhookMAC(key) }
+	return k
+}
+
+// signed reports whether one of the v1 signatures in sigs is the MAC of
+// "id.ts.body" under k.
+func (k *webhookKey) signed(id, ts string, body []byte, sigs string) bool {
+	m := k.macs.Get().(*webhookMAC)
+	defer k.macs.Put(m)
+	want := m.sum(id, ts, body)
+	for sig := range v1Signatures(sigs) {
+		if len(sig) != sigLen {
+			continue
+		}
+		m.buf = append(m.buf[:0], sig...)
+		n, err := base64.StdEncoding.Decode(m.got[:], m.buf)
+		if err == nil && hmac.Equal(m.got[:n], want) {
+			return true
+		}
+	}
+	return false
+}
+
+// webhookMAC is an HMAC-SHA256 with the buffers one verification needs, so
+// that reusing it allocates nothing.
+type webhookMAC struct {
+	h   hash.Hash
+	buf []byte               // "id.ts.", then each candidate signature
+	mac [sha256.Size]byte    // the MAC
+	got [sigLen / 4 * 3]byte // a candidate signature, decoded
+}
+
+func newWebhookMAC(key []byte) *webhookMAC {
+	return &webhookMAC{h: hmac.New(sha256.New, key)}
+}
+
+// sum returns the MAC of "id.ts.body", the content Standard Webhooks signs.
+// The result is valid until the next call.
+func (m *webhookMAC) sum(id, ts string, body []byte) []byte {
+	m.h.Reset()
+	m.buf = append(append(append(append(m.buf[:0], id...), '.'), ts...), '.')
+	m.h.Write(m.buf)
+	m.h.Write(body)
+	return m.h.Sum(m.mac[:0])
+}
+
+// Parse verifies a delivery like [WebhookVerifier.Verify], then decodes it.
+// The Event's ID is the webhook-id header. An event type this package does
+// not know is returned all the same; a body that is not a JSON object with
+// an "event" is an error.
+func (v *WebhookVerifier) Parse(h http.Header, body []byte) (*Event, error) {
+	if err := v.Verify(h, body); err != nil {
+		return nil, err
+	}
+	return decodeEvent(h[headerWebhookID][0], body)
+}
+
+func decodeEvent(id string, body []byte) (*Event, error) {
+	e := &Event{ID: id}
+	if err := json.Unmarshal(body, e); err != nil {
+		return nil, fmt.Errorf("blueclerk: webhook payload is not a BlueClerk event: %w", err)
+	}
+	if e.Type == "" {
+		return nil, errors.New(`blueclerk: webhook payload has no "event"`)
+	}
+	return e, nil
+}
+
+// ParseRequest reads r's body, at most [WebhookVerifier.MaxBodyBytes], then
+// verifies and decodes it like [WebhookVerifier.Parse]. A larger body fails
+// with an error that wraps [*http.MaxBytesError]. It does not check the
+// method and does not close the body.
+func (v *WebhookVerifier) ParseRequest(r *http.Request) (*Event, error) {
+	return v.parseRequest(nil, r)
+}
+
+// parseRequest is ParseRequest; w, when not nil, learns of a body over the
+// limit so that the server closes the connection.
+func (v *WebhookVerifier) parseRequest(w http.ResponseWriter, r *http.Request) (*Event, error) {
+	limit := v.maxBodyBytes()
+	if r.ContentLength > limit {
+		return nil, bodyTooLarge(&http.MaxBytesError{Limit: limit})
+	}
+	body := r.Body
+	if body == nil {
+		body = http.NoBody
+	}
+	buf := bytes.NewBuffer(make([]byte, 0, max(r.ContentLength, 0)+bytes.MinRead))
+	if _, err := buf.ReadFrom(http.MaxBytesReader(w, body, limit)); err != nil {
+		if tooLarge, ok := errors.AsType[*http.MaxBytesError](err); ok {
+			return nil, bodyTooLarge(tooLarge)
+		}
+		return nil, fmt.Errorf("blueclerk: reading the webhook body: %w", err)
+	}
+	return v.Parse(r.Header, buf.Bytes())
+}
+
+func bodyTooLarge(err *http.MaxBytesError) error {
+	return fmt.Errorf("blueclerk: webhook body is larger than %d bytes (WebhookVerifier.MaxBodyBytes): %w", err.Limit, err)
+}
+
+// DeliveryState is what a DeliveryStore knows of a webhook-id.
+type DeliveryState int
+
+// The states of a webhook-id.
+const (
+	DeliveryNew        DeliveryState = iota // not seen before: the caller now holds the claim and must call Finish
+	DeliveryInProgress                      // claimed by another handler that has not finished
+	DeliveryDone                            // handled successfully before
+)
+
+// DeliveryStore records which webhook deliveries were handled, so that each
+// webhook-id is handled once. Implementations must be safe for concurrent
+// use.
+//
+// Claim reports what the store knows of id and, when that is
+// [DeliveryNew], records the caller's claim on it atomically: of concurrent
+// claims on one id, one gets DeliveryNew. A claim never finished (the
+// process died) must expire after a while, after which Claim returns
+// DeliveryNew again. Finish ends the caller's claim: handled records id as
+// done, for about a day; handled=false forgets the claim so a redelivery
+// runs fn again.
+type DeliveryStore interface {
+	Claim(ctx context.Context, id string) (DeliveryState, error)
+	Finish(ctx context.Context, id string, handled bool) error // handled=false forgets the claim so a redelivery runs fn again
+}
+
+// deliveries returns v.Deliveries, or v's in-memory store.
+func (v *WebhookVerifier) deliveries() DeliveryStore {
+	if v.Deliveries != nil {
+		return v.Deliveries
+	}
+	v.memOnce.Do(func() {
+		v.mem = &memoryDeliveries{
+			set: seen.NewSet(deliveryMax, deliveryKeep, deliveryClaimTimeout),
+			now: v.clock,
+		}
+	})
+	return v.mem
+}
+
+// memoryDeliveries is the default [DeliveryStore], good for one process.
+type memoryDeliveries struct {
+	set *seen.Set
+	now func() time.Time
+}
+
+var deliveryStates = [...]DeliveryState{
+	seen.New:        DeliveryNew,
+	seen.InProgress: DeliveryInProgress,
+	seen.Done:       DeliveryDone,
+}
+
+func (m *memoryDeliveries) Claim(_ context.Context, id string) (DeliveryState, error) {
+	return deliveryStates[m.set.Claim(id, m.now())], nil
+}
+
+func (m *memoryDeliveries) Finish(_ context.Context, id string, handled bool) error {
+	m.set.Finish(id, handled, m.now())
+	return nil
+}
+
+// Handler returns an http.Handler that receives deliveries and calls fn
+// once per webhook-id, with the request's context. It answers:
+//
+//   - 405, with Allow: POST, for another method;
+//   - 413 for a body over [WebhookVerifier.MaxBodyBytes];
+//   - 401 for a delivery that fails [WebhookVerifier.Verify], and 400 for one
+//     whose payload cannot be decoded, without calling fn;
+//   - 204 when fn returns nil;
+//   - 500 when fn fails (or panics), so that the sender retries; fn's error
+//     is not written to the response, so log it in fn;
+//   - 200 without calling fn for a webhook-id already handled;
+//   - 409 without calling fn while another call of fn for the same
+//     webhook-id is running, so that the sender retries later;
+//   - 503 without calling fn when [WebhookVerifier.Deliveries] fails.
+//
+// Handler starts no goroutines.
+func (v *WebhookVerifier) Handler(fn func(context.Context, *Event) error) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodPost {
+			w.Header().Set("Allow", http.MethodPost)
+			http.Error(w, "webhook deliveries are POSTed", http.StatusMethodNotAllowed)
+			return
+		}
+		e, err := v.parseRequest(w, r)
+		if err != nil {
+			http.Error(w, err.Error(), rejectStatus(err))
+			return
+		}
+		if fn == nil {
+			http.Error(w, "blueclerk: WebhookVerifier.Handler was given a nil function", http.StatusInternalServerError)
+			return
+		}
+		store := v.deliveries()
+		switch state, err := store.Claim(r.Context(), e.ID); {
+		case err != nil || state < DeliveryNew || state > DeliveryDone:
+			http.Error(w, "the delivery store is unavailable; retry later", http.StatusServiceUnavailable)
+			return
+		case state == DeliveryDone:
+			http.Error(w, "already handled", http.StatusOK)
+			return
+		case state == DeliveryInProgress:
+			http.Error(w, "this delivery is being handled; retry later", http.StatusConflict)
+			return
+		}
+		if err := handleOnce(r.Context(), store, e, fn); err != nil {
+			http.Error(w, "the webhook handler failed; retry later", http.StatusInternalServerError)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	})
+}
+
+// rejectStatus is the status for a delivery parseRequest rejected.
+func rejectStatus(err error) int {
+	switch {
+	case errors.Is(err, ErrInvalidSignature), errors.Is(err, ErrWebhookTimestamp):
+		return http.StatusUnauthorized
+	}
+	if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
+		return http.StatusRequestEntityTooLarge
+	}
+	return http.StatusBadRequest
+}
+
+// handleOnce calls fn for e, which the caller claimed in store, and finishes
+// the claim however fn ends, a panic included, so that a failed delivery
+// runs again when it is redelivered.
+func handleOnce(ctx context.Context, store DeliveryStore, e *Event, fn func(context.Context, *Event) error) error {
+	handled := false
+	defer func() {
+		// The outcome is recorded even if the sender hung up. A failure to
+		// record it is not the sender's to retry: fn ran, and a claim left
+		// behind expires in the store.
+		_ = store.Finish(context.WithoutCancel(ctx), e.ID, handled)
+	}()
+	if err := fn(ctx, e); err != nil {
+		return err
+	}
+	handled = true
+	return nil
+}
+
 // decodeSecret accepts a Standard Webhooks secret with or without its
 // "whsec_" prefix.
 func decodeSecret(secret string) ([]byte, error) {
@@ -47,13 +539,7 @@ func decodeSecret(secret string) ([]byte, error) {
 
 // sign computes the base64 HMAC-SHA256 of "id.timestamp.body".
 func sign(key []byte, id string, ts int64, body []byte) string {
-	m := hmac.New(sha256.New, key)
-	m.Write([]byte(id))
-	m.Write([]byte{'.'})
-	m.Write(strconv.AppendInt(nil, ts, 10))
-	m.Write([]byte{'.'})
-	m.Write(body)
-	return base64.StdEncoding.EncodeToString(m.Sum(nil))
+	return base64.StdEncoding.EncodeToString(newWebhookMAC(key).sum(id, strconv.FormatInt(ts, 10), body))
 }
 
 // SignWebhook returns the webhook-signature header value for a delivery of
