@@ -68,6 +68,7 @@ type kind string
 const (
 	kindLimiter    kind = "NewLimiter"
 	kindTokenStore kind = "NewTokenStore"
+	kindDeliveries kind = "NewDeliveryStore"
 )
 
 // options holds every option's value, with the defaults each constructor
@@ -83,6 +84,10 @@ type options struct {
 	// TokenStore.
 	lockTTL  time.Duration
 	lockWait time.Duration
+
+	// DeliveryStore.
+	claimTTL time.Duration
+	doneTTL  time.Duration
 }
 
 // apply runs opts over o, returning the first error.
