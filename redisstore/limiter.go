@@ -456,3 +456,5 @@ func fits(ctx context.Context, d, maxWait time.Duration) bool {
 	deadline, ok := ctx.Deadline()
 	return d <= maxWait && (!ok || !time.Now().Add(d).After(deadline))
 }
+
+var _ blueclerk.Limiter = (*Limiter)(nil)

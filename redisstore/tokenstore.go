@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/blueclerk/blueclerk-go"
 	"github.com/redis/go-redis/v9"
 	"golang.org/x/oauth2"
 )
@@ -178,3 +179,8 @@ func (s *TokenStore) LockToken(ctx context.Context) (unlock func(), err error) {
 		})
 	}, nil
 }
+
+var (
+	_ blueclerk.TokenStore  = (*TokenStore)(nil)
+	_ blueclerk.TokenLocker = (*TokenStore)(nil)
+)

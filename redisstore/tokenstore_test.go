@@ -2,6 +2,11 @@ package redisstore
 
 import (
 	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -191,4 +196,80 @@ func TestTokenStoreRedisDown(t *testing.T) {
 	unlock, err := s.LockToken(ctx)
 	require.NoError(t, err)
 	unlock()
+}
+
+// loadCounter is a replica's TokenStore that closes every once the
+// replicas together have made n loads.
+type loadCounter struct {
+	*TokenStore
+	loads *atomic.Int64
+	n     int64
+	every chan struct{}
+}
+
+func (s loadCounter) Load(ctx context.Context) (*oauth2.Token, error) {
+	if s.loads.Add(1) == s.n {
+		close(s.every)
+	}
+	return s.TokenStore.Load(ctx)
+}
+
+// TestReplicasRefreshOnce: 50 goroutines on 4 replicas, each replica a
+// PersistentTokenSource on its own TokenStore with the same key, find the
+// stored token expired. One token request is made, and all get its token.
+func TestReplicasRefreshOnce(t *testing.T) {
+	t.Parallel()
+	requireRedis(t)
+	key := testKey(t)
+	var loads, requests atomic.Int64
+	everyReplica := make(chan struct{})
+	endpoint := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		requests.Add(1)
+		if r.PostFormValue("grant_type") != "refresh_token" || r.PostFormValue("refresh_token") != secretRefresh {
+			http.Error(w, `{"error":"invalid_grant"}`, http.StatusBadRequest)
+			return
+		}
+		// Answer once every replica has found the token expired: without
+		// the lock, each would now be refreshing too.
+		select {
+		case <-everyReplica:
+		case <-time.After(5 * time.Second):
+		}
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprint(w, `{"access_token":"at-new","token_type":"Bearer","expires_in":3600,"refresh_token":"rt-new"}`)
+	}))
+	defer endpoint.Close()
+	tr := &http.Transport{}
+	defer tr.CloseIdleConnections()
+	ctx := context.WithValue(context.Background(), oauth2.HTTPClient, &http.Client{Transport: tr})
+	cfg := &oauth2.Config{
+		ClientID:     "client_1",
+		ClientSecret: "cs-SECRET",
+		Endpoint:     oauth2.Endpoint{TokenURL: endpoint.URL + "/oauth/token", AuthStyle: oauth2.AuthStyleInParams},
+	}
+	expired := *testToken
+	expired.Expiry = time.Now().Add(-time.Minute)
+	require.NoError(t, NewTokenStore(sharedClient(t), key).Save(ctx, &expired))
+
+	var sources []oauth2.TokenSource
+	for range 4 {
+		store := loadCounter{NewTokenStore(newClient(t, shared), key), &loads, 4, everyReplica}
+		sources = append(sources, blueclerk.PersistentTokenSource(ctx, cfg, store))
+	}
+	var wg sync.WaitGroup
+	for i := range 50 {
+		wg.Go(func() {
+			tok, err := sources[i%4].Token()
+			if !assert.NoError(t, err) {
+				return
+			}
+			assert.Equal(t, "at-new", tok.AccessToken)
+		})
+	}
+	wg.Wait()
+	assert.EqualValues(t, 1, requests.Load(), "token requests")
+	stored, err := NewTokenStore(sharedClient(t), key).Load(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, "rt-new", stored.RefreshToken, "the rotated refresh token is saved")
+	assert.True(t, stored.Expiry.After(time.Now()))
 }
