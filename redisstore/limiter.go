@@ -104,17 +104,16 @@ func NewLimiter(rdb redis.UniversalClient, key string, plan blueclerk.Plan, opts
 		keys: []string{key, key + ":inflight"},
 		plan: plan,
 	}
-	l.err = checkArgs(kindLimiter, rdb, "key", key)
-	switch plan {
-	case "", blueclerk.PlanFree, blueclerk.PlanStarter, blueclerk.PlanPro, blueclerk.PlanHigh:
-	default:
-		l.err = fmt.Errorf("redisstore: NewLimiter: unknown plan %q (want FREE, STARTER, PRO, HIGH or \"\" when unknown)", string(plan))
-	}
-	if _, cluster := rdb.(*redis.ClusterClient); cluster && !hasHashTag(key) {
-		l.err = fmt.Errorf("redisstore: NewLimiter: key %q has no hash tag; with Redis Cluster use one such as \"blueclerk:{acme}\"", key)
-	}
-	if err := o.apply(opts); err != nil && l.err == nil {
+	_, cluster := rdb.(*redis.ClusterClient)
+	switch err := checkArgs(kindLimiter, rdb, "key", key); {
+	case err != nil:
 		l.err = err
+	case plan != "" && plan != blueclerk.PlanFree && plan.HourlyLimit() == 0:
+		l.err = fmt.Errorf("redisstore: NewLimiter: unknown plan %q (want FREE, STARTER, PRO, HIGH or \"\" when unknown)", string(plan))
+	case cluster && !hasHashTag(key):
+		l.err = fmt.Errorf("redisstore: NewLimiter: key %q has no hash tag; with Redis Cluster use one such as \"blueclerk:{acme}\"", key)
+	default:
+		l.err = o.apply(opts)
 	}
 	l.fall, l.now, l.ttl = o.fallback, o.now, o.inFlightTTL
 	if l.limit = plan.HourlyLimit(); l.limit > 0 {
@@ -236,14 +235,14 @@ local inflight = redis.call("ZCARD", KEYS[2])
 // acquireScript decides one request. ARGV after the common ones: the
 // request id, how long it counts as in flight (ms), "1" when the pacing
 // limiter has already let it through. It returns the decision, the wait
-// until the reset (ms, for spent), the limit, the budget left for others
-// and the reset (ms, 0 when unknown).
+// until the reset (ms, for spent), the limit and the budget left for
+// others.
 var acquireScript = redis.NewScript(windowLua + `
 local function grant()
 	redis.call("ZADD", KEYS[2], rnow + tonumber(ARGV[6]), ARGV[5])
 	redis.call("PEXPIRE", KEYS[2], ARGV[6])
 	save()
-	return {0, 0, w.limit, math.max(w.remaining - inflight - 1, 0), w.reset}
+	return {0, 0, w.limit, math.max(w.remaining - inflight - 1, 0)}
 end
 if w.reset > 0 then
 	if w.remaining > inflight then
@@ -251,15 +250,15 @@ if w.reset > 0 then
 	end
 	save()
 	if w.remaining > 0 then
-		return {2, 0, w.limit, 0, w.reset}
+		return {2, 0, w.limit, 0}
 	end
-	return {3, w.reset - now, w.limit, 0, w.reset}
+	return {3, w.reset - now, w.limit, 0}
 end
 if ARGV[7] == "1" or planLimit <= 0 then
 	return grant()
 end
 save()
-return {1, 0, w.limit, 0, 0}
+return {1, 0, w.limit, 0}
 `)
 
 // releaseScript ends one request. ARGV after the common ones: the request
@@ -303,7 +302,6 @@ type decision struct {
 	wait      time.Duration
 	limit     int
 	remaining int
-	reset     time.Time
 }
 
 // errFreePlan refuses every request on the FREE plan.
@@ -391,14 +389,10 @@ func (l *Limiter) decide(ctx context.Context, now time.Time, id string, paced bo
 	if err != nil {
 		return decision{}, failure(ctx, "limiter "+l.key, err)
 	}
-	if len(v) != 5 {
+	if len(v) != 4 {
 		return decision{}, fmt.Errorf("redisstore: limiter %s: unexpected script answer %v", l.key, v)
 	}
-	d := decision{status: v[0], wait: time.Duration(v[1]) * time.Millisecond, limit: int(v[2]), remaining: int(v[3])}
-	if v[4] > 0 {
-		d.reset = time.UnixMilli(v[4])
-	}
-	return d, nil
+	return decision{status: v[0], wait: time.Duration(v[1]) * time.Millisecond, limit: int(v[2]), remaining: int(v[3])}, nil
 }
 
 // unavailable handles a Redis failure: the fallback's answer, or err.
