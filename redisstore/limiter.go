@@ -3,6 +3,7 @@ package redisstore
 import (
 	"context"
 	"crypto/rand"
+	"errors"
 	"fmt"
 	mathrand "math/rand/v2"
 	"strings"
@@ -395,9 +396,10 @@ func (l *Limiter) decide(ctx context.Context, now time.Time, id string, paced bo
 	return decision{status: v[0], wait: time.Duration(v[1]) * time.Millisecond, limit: int(v[2]), remaining: int(v[3])}, nil
 }
 
-// unavailable handles a Redis failure: the fallback's answer, or err.
+// unavailable handles a Redis failure: the fallback's answer, or err. The
+// end of ctx is no failure of Redis.
 func (l *Limiter) unavailable(ctx context.Context, maxWait time.Duration, err error) (func(blueclerk.RateLimit), error) {
-	if l.fall == nil || ctx.Err() != nil {
+	if l.fall == nil || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return nil, err
 	}
 	return l.fall.Acquire(ctx, maxWait)

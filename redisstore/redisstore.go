@@ -144,6 +144,10 @@ func failure(ctx context.Context, op string, err error) error {
 	if ctxErr := ctx.Err(); ctxErr != nil {
 		return fmt.Errorf("redisstore: %s: %w", op, ctxErr)
 	}
+	// A command cut off at ctx's deadline may fail before ctx reports it.
+	if deadline, ok := ctx.Deadline(); ok && !time.Now().Before(deadline) {
+		return fmt.Errorf("redisstore: %s: %w", op, context.DeadlineExceeded)
+	}
 	var answer redis.Error
 	if errors.As(err, &answer) && !unavailableAnswer(answer.Error()) {
 		return fmt.Errorf("redisstore: %s: Redis answered with an error: %w", op, err)
