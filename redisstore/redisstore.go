@@ -12,7 +12,8 @@
 // # When Redis fails
 //
 // Every command runs under the caller's context. An error caused by Redis
-// not answering (refused connection, timeout, closed pool) matches
+// not answering (refused connection, timeout, closed pool, a server still
+// loading or failing over) matches
 // [ErrUnavailable] and wraps the go-redis error; one Redis answered with
 // (such as WRONGTYPE for a key used by something else) wraps that answer.
 // Neither ever holds a token. A [Limiter] given [WithFallback] keeps the
@@ -53,8 +54,9 @@ import (
 )
 
 // ErrUnavailable is matched by every error caused by Redis not answering: a
-// refused or broken connection, a timeout, or a closed client. The error
-// also wraps the go-redis error that says which.
+// refused or broken connection, a timeout, a closed client, or a server
+// that cannot serve for now (LOADING, READONLY during a failover, CLUSTERDOWN
+// and the like). The error also wraps the go-redis error that says which.
 var ErrUnavailable = errors.New("redisstore: Redis is unreachable or did not answer in time")
 
 // Option configures [NewLimiter], [NewTokenStore] or [NewDeliveryStore].
