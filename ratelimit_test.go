@@ -32,6 +32,17 @@ const testToken = "tok-3f9a-SECRET"
 
 var testTokenSource = oauth2.StaticTokenSource(&oauth2.Token{AccessToken: testToken, TokenType: "Bearer"})
 
+// headerValue returns the first value of a header field stored under any
+// case of its name, as a request built by the client holds it.
+func headerValue(h http.Header, name string) string {
+	for k, v := range h {
+		if strings.EqualFold(k, name) && len(v) > 0 {
+			return v[0]
+		}
+	}
+	return ""
+}
+
 // roundTripFunc is an in-memory http.RoundTripper: inside a synctest bubble
 // it takes simulated time only.
 type roundTripFunc func(*http.Request) (*http.Response, error)
@@ -79,7 +90,7 @@ func (s *script) RoundTrip(r *http.Request) (*http.Response, error) {
 	s.mu.Lock()
 	n := len(s.reqs)
 	s.reqs = append(s.reqs, r)
-	s.keys = append(s.keys, strings.Join(r.Header[idempotencyKey], ","))
+	s.keys = append(s.keys, headerValue(r.Header, "Idempotency-Key"))
 	s.auth = append(s.auth, r.Header.Get("Authorization"))
 	step := s.steps[min(n, len(s.steps)-1)]
 	s.mu.Unlock()
