@@ -79,6 +79,7 @@ func (s *script) RoundTrip(r *http.Request) (*http.Response, error) {
 	s.mu.Lock()
 	n := len(s.reqs)
 	s.reqs = append(s.reqs, r)
+	//lint:ignore SA1008 the SDK stores the key in lower case on purpose (see newRequest); read the entry it wrote
 	s.keys = append(s.keys, strings.Join(r.Header[idempotencyKey], ","))
 	s.auth = append(s.auth, r.Header.Get("Authorization"))
 	step := s.steps[min(n, len(s.steps)-1)]
