@@ -32,6 +32,22 @@ func TestIdempotentReplay(t *testing.T) {
 	}
 }
 
+func TestWithoutIdempotencyKeys(t *testing.T) {
+	t.Parallel()
+	s := newServer(t, WithoutIdempotencyKeys())
+	hc := testClient(t)
+	tok := s.IssueToken().AccessToken
+	for range 2 {
+		r := mustSend(t, hc, "POST", s.URL+"/api/v1/tickets", tok, validBodies["tickets"], "Idempotency-Key", "k1")
+		if r.status != 201 || r.header.Get("Idempotent-Replayed") != "" {
+			t.Fatalf("%d %s, Idempotent-Replayed %q", r.status, r.body, r.header.Get("Idempotent-Replayed"))
+		}
+	}
+	if n := len(s.Tickets()); n != 2 {
+		t.Fatalf("%d tickets, want 2: the key must be ignored", n)
+	}
+}
+
 func TestIdempotencyKeyReused(t *testing.T) {
 	t.Parallel()
 	s := newServer(t)

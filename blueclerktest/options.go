@@ -22,6 +22,7 @@ type config struct {
 	clientCredentials bool
 	pageSize          int
 	wrapCreated       bool
+	ignoreIdempotency bool
 	faultSeed         uint64
 	faultRates        *FaultRates
 	listener          net.Listener
@@ -99,6 +100,14 @@ func WithPageSize(n int) Option {
 // name, {"ticket": {...}}, instead of answering it bare.
 func WithWrappedCreates() Option {
 	return func(c *config) { c.wrapCreated = true }
+}
+
+// WithoutIdempotencyKeys makes the server ignore Idempotency-Key, as an API
+// that does not honour it would: a write sent again is carried out again.
+// Tests use it to check that a client never repeats a write that may have
+// happened.
+func WithoutIdempotencyKeys() Option {
+	return func(c *config) { c.ignoreIdempotency = true }
 }
 
 // WithRandomFaults injects faults into API requests (paths under /api/v1/)

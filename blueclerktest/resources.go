@@ -24,24 +24,24 @@ type resource struct {
 	created blueclerk.EventType // fired by a create, or ""
 }
 
-// resources are the seven endpoint groups. The scope strings are listed here
-// and nowhere else.
+// resources are the seven endpoint groups, with the scopes package
+// blueclerk names for them.
 var resources = []*resource{
-	{name: "leads", single: "lead", read: "leads.read",
+	{name: "leads", single: "lead", read: blueclerk.ScopeLeadsRead,
 		list: func(st *store) []any { return values(st.leads) }},
-	{name: "tickets", single: "ticket", read: "tickets.read", write: "tickets.write",
+	{name: "tickets", single: "ticket", read: blueclerk.ScopeTicketsRead, write: blueclerk.ScopeTicketsWrite,
 		list: func(st *store) []any { return values(st.tickets) }, create: createTicket,
 		created: blueclerk.EventTicketCreated},
-	{name: "jobs", single: "job", read: "jobs.read", write: "jobs.write",
+	{name: "jobs", single: "job", read: blueclerk.ScopeJobsRead, write: blueclerk.ScopeJobsWrite,
 		list: func(st *store) []any { return values(st.jobs) }, create: createJob,
 		created: blueclerk.EventJobCreated},
-	{name: "properties", single: "property", read: "properties.read", write: "properties.write",
+	{name: "properties", single: "property", read: blueclerk.ScopePropertiesRead, write: blueclerk.ScopePropertiesWrite,
 		list: func(st *store) []any { return values(st.properties) }, create: createProperty},
-	{name: "estimates", single: "estimate", read: "estimates.read", write: "estimates.write",
+	{name: "estimates", single: "estimate", read: blueclerk.ScopeEstimatesRead, write: blueclerk.ScopeEstimatesWrite,
 		list: func(st *store) []any { return values(st.estimates) }, create: createEstimate},
-	{name: "invoices", single: "invoice", read: "invoices.read", write: "invoices.write",
+	{name: "invoices", single: "invoice", read: blueclerk.ScopeInvoicesRead, write: blueclerk.ScopeInvoicesWrite,
 		list: func(st *store) []any { return values(st.invoices) }, create: createInvoice},
-	{name: "contacts", single: "contact", read: "contacts.read", write: "contacts.write",
+	{name: "contacts", single: "contact", read: blueclerk.ScopeContactsRead, write: blueclerk.ScopeContactsWrite,
 		list: func(st *store) []any { return values(st.contacts) }, create: createContact},
 }
 
