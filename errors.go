@@ -29,7 +29,7 @@ var (
 	// client before sending). See [RateLimitError] for when it resets.
 	ErrRateLimited = errors.New("blueclerk: rate limited")
 	// ErrInvalidRequest: the server rejected the request as malformed (400,
-	// 422), or the client refused to send it because a required field is
+	// 413, 422), or the client refused to send it because a required field is
 	// missing or invalid.
 	ErrInvalidRequest = errors.New("blueclerk: invalid request")
 	// ErrServer: the server failed (5xx).
@@ -113,7 +113,7 @@ func (e *Error) Is(target error) bool {
 	case ErrRateLimited:
 		return s == http.StatusTooManyRequests
 	case ErrInvalidRequest:
-		return s == http.StatusBadRequest || s == http.StatusUnprocessableEntity
+		return s == http.StatusBadRequest || s == http.StatusUnprocessableEntity || s == http.StatusRequestEntityTooLarge
 	case ErrServer:
 		return s >= 500 && s <= 599
 	case ErrOutcomeUnknown:

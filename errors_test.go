@@ -105,6 +105,8 @@ func TestBadAnswers(t *testing.T) {
 			want: []error{blueclerk.ErrInvalidRequest}, status: 400, code: "invalid_json"},
 		{name: "422", post: true, resp: answer(422, "application/json", `{"error":"invalid_request","message":"customerId is required"}`),
 			want: []error{blueclerk.ErrInvalidRequest}, status: 422, code: "invalid_request", msg: "customerId is required"},
+		{name: "413", post: true, resp: answer(413, "application/json", `{"error":"too_large"}`),
+			want: []error{blueclerk.ErrInvalidRequest}, status: 413, code: "too_large"},
 		{name: "500 read", resp: answer(500, "application/json", `{"error":"internal"}`),
 			want: []error{blueclerk.ErrServer}, status: 500, code: "internal"},
 		{name: "500 write", post: true, resp: answer(500, "application/json", `{"error":"internal"}`),

@@ -48,8 +48,14 @@ func (li EstimateLineItem) MarshalJSON() ([]byte, error) {
 	}{li.Description, number(li.Quantity), number(li.UnitPrice)})
 }
 
-// number renders d as a JSON number.
-func number(d decimal.Decimal) json.Number { return json.Number(d.String()) }
+// number renders d as a JSON number, keeping the scale it was given:
+// 75.00 stays 75.00 rather than 75.
+func number(d decimal.Decimal) json.Number {
+	if exp := d.Exponent(); exp < 0 {
+		return json.Number(d.StringFixed(-exp))
+	}
+	return json.Number(d.String())
+}
 
 // checkAmounts validates one line item's quantity and price.
 func checkAmounts(what string, i int, quantity, unitPrice decimal.Decimal) error {

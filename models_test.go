@@ -27,6 +27,13 @@ func TestMoneyIsExactAndAJSONNumber(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, `{"description":"Labor","quantity":2.5,"unitPrice":12345678901234567890.123456789}`, string(b))
 
+	b, err = json.Marshal(blueclerk.InvoiceLineItem{ItemID: "i", Quantity: decimalOf("1"), UnitPrice: decimalOf("150.00")})
+	require.NoError(t, err)
+	assert.Equal(t, `{"itemId":"i","quantity":1,"unitPrice":150.00}`, string(b), "the scale is kept")
+	b, err = json.Marshal(blueclerk.InvoiceLineItem{Quantity: decimalOf("1e3"), UnitPrice: decimalOf("-0.50")})
+	require.NoError(t, err)
+	assert.Equal(t, `{"itemId":"","quantity":1000,"unitPrice":-0.50}`, string(b))
+
 	var li blueclerk.EstimateLineItem
 	require.NoError(t, json.Unmarshal([]byte(`{"quantity":2,"unitPrice":"75.10"}`), &li))
 	assert.True(t, li.UnitPrice.Equal(decimalOf("75.1")))
