@@ -54,6 +54,8 @@ type Error struct {
 	RateLimit  RateLimit     // the budget as last seen, this answer included
 }
 
+// Error names the method, URL, status, code, message and request id, and
+// says what to do when there is something to say.
 func (e *Error) Error() string {
 	var b strings.Builder
 	b.WriteString("blueclerk: ")
@@ -133,6 +135,8 @@ type RateLimitError struct {
 	Err        *Error        // the 429 answer, or nil when nothing was sent
 }
 
+// Error says whether the request was sent, when the budget resets and how
+// long to wait.
 func (e *RateLimitError) Error() string {
 	var b strings.Builder
 	if e.Err != nil {
@@ -169,6 +173,8 @@ type AuthorizationError struct {
 	StatusCode  int    // HTTP status of the token endpoint's answer; 0 for a redirect
 }
 
+// Error gives the RFC 6749 code, description and URI, never a token or a
+// secret.
 func (e *AuthorizationError) Error() string {
 	var b strings.Builder
 	b.WriteString("blueclerk: authorization failed")
