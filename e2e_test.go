@@ -152,28 +152,9 @@ func noSecrets(t *testing.T, err error) {
 	assert.NotContains(t, err.Error(), appSecret)
 }
 
-// clock is a settable clock for blueclerktest.WithClock.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-// newClock starts at the middle of the next hour, so that the fake's budget
-// window neither rolls over during a test nor ends in the client's past.
-func newClock() *clock {
-	return &clock{now: time.Now().Truncate(time.Hour).Add(90 * time.Minute)}
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
+// newClock returns a clock for the fake, on a whole hour and a half.
+func newClock() *blueclerktest.Clock {
+	return blueclerktest.NewClock(time.Now().Truncate(time.Hour).Add(90 * time.Minute))
 }
 
 // ticketParams is a valid ticket.
@@ -487,7 +468,7 @@ func testErrors(t *testing.T) {
 			srv := fake(t, blueclerktest.WithClock(clk.Now))
 			c := connect(t, srv, static(srv.IssueToken()))
 			require.NoError(t, list(c))
-			clk.Add(61 * time.Minute)
+			clk.Advance(61 * time.Minute)
 			err := list(c)
 			var e *blueclerk.Error
 			require.ErrorAs(t, err, &e)

@@ -185,7 +185,7 @@ func TestUnauthorized(t *testing.T) {
 	s := newServer(t, WithClock(clock.Now))
 	hc := testClient(t)
 	expired := s.IssueToken().AccessToken
-	clock.Add(time.Hour)
+	clock.Advance(time.Hour)
 	for _, c := range []struct {
 		name, token, challenge string
 	}{

@@ -324,22 +324,22 @@ func TestCodeAndTokenExpire(t *testing.T) {
 	clock := newClock()
 	s := oauthServer(t, WithClock(clock.Now))
 	code := authorize(t, s, authorizeQuery()).Get("code")
-	clock.Add(10 * time.Minute)
+	clock.Advance(10 * time.Minute)
 	if r := exchange(t, s, codeForm(code)); r.status != 400 || r.errorCode(t) != "invalid_grant" {
 		t.Fatalf("code after 10 minutes: %d %s, want invalid_grant", r.status, r.body)
 	}
 	code = authorize(t, s, authorizeQuery()).Get("code")
-	clock.Add(10*time.Minute - time.Second)
+	clock.Advance(10*time.Minute - time.Second)
 	var tok struct {
 		AccessToken string `json:"access_token"`
 	}
 	exchange(t, s, codeForm(code)).decode(t, &tok)
 	hc := testClient(t)
-	clock.Add(time.Hour - time.Second)
+	clock.Advance(time.Hour - time.Second)
 	if r := mustSend(t, hc, "GET", s.URL+"/api/v1/tickets", tok.AccessToken, ""); r.status != 200 {
 		t.Fatalf("token before an hour: %d", r.status)
 	}
-	clock.Add(time.Second)
+	clock.Advance(time.Second)
 	r := mustSend(t, hc, "GET", s.URL+"/api/v1/tickets", tok.AccessToken, "")
 	if r.status != 401 || !strings.Contains(r.header.Get("WWW-Authenticate"), `error="invalid_token"`) {
 		t.Fatalf("token after an hour: %d %q", r.status, r.header.Get("WWW-Authenticate"))

@@ -36,7 +36,7 @@ func TestBudgetHeadersAnd429(t *testing.T) {
 	if n := len(s.Tickets()); n != 3 {
 		t.Fatalf("%d tickets, want 3: a 429 must create nothing", n)
 	}
-	clock.Add(40 * time.Minute) // 11:00, a new window
+	clock.Advance(40 * time.Minute) // 11:00, a new window
 	r := mustSend(t, hc, "GET", s.URL+"/api/v1/tickets", tok, "")
 	if r.status != 200 || r.header.Get("X-RateLimit-Remaining") != "2" {
 		t.Fatalf("new window: %d remaining %q", r.status, r.header.Get("X-RateLimit-Remaining"))

@@ -6,7 +6,6 @@ import (
 	"io"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -101,26 +100,9 @@ func mustSend(t *testing.T, hc *http.Client, method, url, token, body string, he
 	return r
 }
 
-// fakeClock is a settable clock for WithClock.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newClock() *fakeClock {
-	return &fakeClock{t: time.Date(2024, time.January, 15, 10, 20, 0, 0, time.UTC)}
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
+// newClock returns a Clock for WithClock, at a fixed start.
+func newClock() *Clock {
+	return NewClock(time.Date(2024, time.January, 15, 10, 20, 0, 0, time.UTC))
 }
 
 func TestEveryAnswerHasRequestID(t *testing.T) {

@@ -21,26 +21,8 @@ import (
 	"golang.org/x/oauth2"
 )
 
-// testClock is a clock a test moves by hand.
-type testClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func newTestClock() *testClock {
-	return &testClock{now: time.Date(2026, 3, 2, 10, 5, 0, 0, time.UTC)}
-}
-
-func (c *testClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *testClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
+func newTestClock() *blueclerktest.Clock {
+	return blueclerktest.NewClock(time.Date(2026, 3, 2, 10, 5, 0, 0, time.UTC))
 }
 
 // account reads the budget a limiter keeps in Redis.
