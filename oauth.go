@@ -348,14 +348,6 @@ func NewFileTokenStore(path string) *FileTokenStore {
 	return &FileTokenStore{path: path}
 }
 
-// fileToken is the file format of [FileTokenStore].
-type fileToken struct {
-	AccessToken  string    `json:"access_token"`
-	TokenType    string    `json:"token_type,omitempty"`
-	RefreshToken string    `json:"refresh_token,omitempty"`
-	Expiry       time.Time `json:"expiry,omitzero"`
-}
-
 // Load reads the stored token. It returns nil, nil when the file does not
 // exist, and an error when it cannot be read or holds no token.
 func (s *FileTokenStore) Load(ctx context.Context) (*oauth2.Token, error) {
@@ -369,16 +361,19 @@ func (s *FileTokenStore) Load(ctx context.Context) (*oauth2.Token, error) {
 	if err != nil {
 		return nil, fmt.Errorf("blueclerk: loading the token: %w", err)
 	}
-	var ft fileToken
-	if err := json.Unmarshal(b, &ft); err != nil || ft.AccessToken == "" && ft.RefreshToken == "" {
+	var tok oauth2.Token
+	if err := json.Unmarshal(b, &tok); err != nil || tok.AccessToken == "" && tok.RefreshToken == "" {
 		return nil, fmt.Errorf("blueclerk: %s holds no saved token; delete it and log in again", s.path)
 	}
-	return &oauth2.Token{
-		AccessToken:  ft.AccessToken,
-		TokenType:    ft.TokenType,
-		RefreshToken: ft.RefreshToken,
-		Expiry:       ft.Expiry,
-	}, nil
+	return &tok, nil
+}
+
+// storable returns what of tok is kept: the fields of oauth2.Token's own
+// JSON form that still mean something later (not ExpiresIn, which is
+// relative to when the token was issued).
+func storable(tok *oauth2.Token) *oauth2.Token {
+	return &oauth2.Token{AccessToken: tok.AccessToken, TokenType: tok.TokenType,
+		RefreshToken: tok.RefreshToken, Expiry: tok.Expiry}
 }
 
 // Save replaces the stored token with tok.
@@ -389,12 +384,7 @@ func (s *FileTokenStore) Save(ctx context.Context, tok *oauth2.Token) error {
 	if tok == nil {
 		return invalidf("FileTokenStore.Save: nil token")
 	}
-	b, err := json.MarshalIndent(fileToken{
-		AccessToken:  tok.AccessToken,
-		TokenType:    tok.TokenType,
-		RefreshToken: tok.RefreshToken,
-		Expiry:       tok.Expiry,
-	}, "", "  ")
+	b, err := json.MarshalIndent(storable(tok), "", "  ")
 	if err != nil {
 		return fmt.Errorf("blueclerk: saving the token: %w", err)
 	}

@@ -82,15 +82,6 @@ func WithLockWait(d time.Duration) Option {
 	return func(o *options) error { return positive(o, "WithLockWait", kindTokenStore, d, &o.lockWait) }
 }
 
-// storedToken is the stored format, the one blueclerk.FileTokenStore
-// writes.
-type storedToken struct {
-	AccessToken  string    `json:"access_token"`
-	TokenType    string    `json:"token_type,omitempty"`
-	RefreshToken string    `json:"refresh_token,omitempty"`
-	Expiry       time.Time `json:"expiry,omitzero"`
-}
-
 // Load returns the stored token, or nil, nil when none is stored. It
 // fails, without quoting the value, when the key holds something else.
 func (s *TokenStore) Load(ctx context.Context) (*oauth2.Token, error) {
@@ -104,16 +95,11 @@ func (s *TokenStore) Load(ctx context.Context) (*oauth2.Token, error) {
 	if err != nil {
 		return nil, failure(ctx, "loading the token at "+s.key, err)
 	}
-	var st storedToken
-	if json.Unmarshal(b, &st) != nil || st.AccessToken == "" && st.RefreshToken == "" {
+	var tok oauth2.Token // stored in oauth2.Token's JSON form, as blueclerk.FileTokenStore keeps it
+	if json.Unmarshal(b, &tok) != nil || tok.AccessToken == "" && tok.RefreshToken == "" {
 		return nil, fmt.Errorf("redisstore: %s holds no saved token; delete the key and log in again", s.key)
 	}
-	return &oauth2.Token{
-		AccessToken:  st.AccessToken,
-		TokenType:    st.TokenType,
-		RefreshToken: st.RefreshToken,
-		Expiry:       st.Expiry,
-	}, nil
+	return &tok, nil
 }
 
 // Save replaces the stored token with tok, for every replica.
@@ -124,12 +110,8 @@ func (s *TokenStore) Save(ctx context.Context, tok *oauth2.Token) error {
 	if tok == nil {
 		return errors.New("redisstore: TokenStore.Save: nil token")
 	}
-	b, err := json.Marshal(storedToken{
-		AccessToken:  tok.AccessToken,
-		TokenType:    tok.TokenType,
-		RefreshToken: tok.RefreshToken,
-		Expiry:       tok.Expiry,
-	})
+	b, err := json.Marshal(&oauth2.Token{AccessToken: tok.AccessToken, TokenType: tok.TokenType,
+		RefreshToken: tok.RefreshToken, Expiry: tok.Expiry}) // not ExpiresIn, relative to issue time
 	if err != nil {
 		return fmt.Errorf("redisstore: encoding the token for %s failed", s.key)
 	}
