@@ -348,11 +348,13 @@ func (c *Client) do(req *http.Request) (*http.Response, error) {
 	if resp.StatusCode >= 200 && resp.StatusCode <= 299 {
 		return resp, nil
 	}
-	return nil, c.withBudget(newError(req, resp))
+	return nil, newError(req, resp, c.RateLimit())
 }
 
-// newError builds the error for a non-2xx answer and closes its body.
-func newError(req *http.Request, resp *http.Response) error {
+// newError builds the error for a non-2xx answer and closes its body. rl is
+// the client's budget, which the transport has already updated from this
+// answer's headers.
+func newError(req *http.Request, resp *http.Response, rl RateLimit) error {
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
 	drainClose(resp.Body)
 	u := *req.URL
@@ -364,7 +366,7 @@ func newError(req *http.Request, resp *http.Response) error {
 		URL:        u.String(),
 		RequestID:  resp.Header.Get("X-Request-Id"),
 		Body:       body,
-		RateLimit:  parseRateLimit(resp.Header, now),
+		RateLimit:  rl,
 	}
 	e.Code, e.Message = errorBody(body)
 	if code, desc := header.BearerError(resp.Header); code != "" {
@@ -381,11 +383,11 @@ func newError(req *http.Request, resp *http.Response) error {
 	if resp.StatusCode != http.StatusTooManyRequests {
 		return e
 	}
-	rl := &RateLimitError{RateLimit: e.RateLimit, RetryAfter: e.RetryAfter, Err: e}
-	if rl.RetryAfter == 0 && !rl.RateLimit.Reset.IsZero() {
-		rl.RetryAfter = max(rl.RateLimit.Reset.Sub(now), 0)
+	rle := &RateLimitError{RateLimit: rl, RetryAfter: e.RetryAfter, Err: e}
+	if rle.RetryAfter == 0 && !rl.Reset.IsZero() {
+		rle.RetryAfter = max(rl.Reset.Sub(now), 0)
 	}
-	return rl
+	return rle
 }
 
 // errorBody reads the code and message of an error body in any of its
@@ -662,5 +664,5 @@ func (c *Client) Docs(ctx context.Context) (string, error) {
 		drainClose(resp.Body)
 		return "", malformed(req, fmt.Errorf("status %d, expected a redirect to the documentation", resp.StatusCode))
 	}
-	return "", c.withBudget(newError(req, resp))
+	return "", newError(req, resp, c.RateLimit())
 }

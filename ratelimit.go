@@ -247,21 +247,6 @@ func (c *Client) RateLimit() RateLimit {
 	return RateLimit{Plan: c.plan, Limit: w.Limit, Remaining: w.Remaining, Reset: w.Reset}
 }
 
-// withBudget sets the budget an answer's error carries to the client's view,
-// which that answer has just updated.
-func (c *Client) withBudget(err error) error {
-	switch e := err.(type) {
-	case *Error:
-		e.RateLimit = c.RateLimit()
-	case *RateLimitError:
-		e.RateLimit = c.RateLimit()
-		if e.Err != nil {
-			e.Err.RateLimit = e.RateLimit
-		}
-	}
-	return err
-}
-
 // parseRateLimit reads the budget headers of a response. The zero RateLimit
 // means the response reported none.
 func parseRateLimit(h http.Header, now time.Time) RateLimit {
