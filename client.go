@@ -277,8 +277,7 @@ func parseBaseURL(s string) (*url.URL, error) {
 		return nil, fmt.Errorf("blueclerk: base URL %q has no host", s)
 	case u.User != nil || u.RawQuery != "" || u.Fragment != "":
 		return nil, fmt.Errorf("blueclerk: base URL %q must not carry credentials, a query or a fragment", s)
-	case u.Scheme == "https":
-	case u.Scheme == "http" && isLoopback(u.Hostname()):
+	case safeScheme(u):
 	case u.Scheme == "http":
 		return nil, fmt.Errorf("blueclerk: base URL %q: plain http is allowed only for loopback hosts; use https", s)
 	default:
@@ -287,6 +286,12 @@ func parseBaseURL(s string) (*url.URL, error) {
 	u.Path = strings.TrimSuffix(u.Path, "/")
 	u.RawPath = ""
 	return u, nil
+}
+
+// safeScheme reports whether a token may travel to u: over https, or over
+// plain http to a loopback host, where it never crosses a network.
+func safeScheme(u *url.URL) bool {
+	return u.Scheme == "https" || u.Scheme == "http" && isLoopback(u.Hostname())
 }
 
 func isLoopback(host string) bool {

@@ -624,9 +624,7 @@ func checkEndpointURL(name, raw string) error {
 		return invalidf("the OAuth config has no %s (see Endpoint)", name)
 	case err != nil || u.Host == "":
 		return invalidf("OAuth %s %q is not an absolute URL", name, raw)
-	case u.Scheme == "https":
-	case u.Scheme == "http" && isLoopback(u.Hostname()):
-	default:
+	case !safeScheme(u):
 		return invalidf("OAuth %s %q: use https (plain http only for a loopback host)", name, u.Redacted())
 	}
 	return nil
