@@ -114,27 +114,22 @@ func browser(t *testing.T, follow bool) *http.Client {
 	return hc
 }
 
-// authorize plays the user's browser at an authorization URL: it GETs it
-// without following the redirect and returns the query the redirect
-// carries to the app (code and state, or error and state).
-func authorize(t *testing.T, authURL string) url.Values {
+// authorize plays the user's browser at one of srv's login URLs and returns
+// the query the redirect carries to the app.
+func authorize(t *testing.T, srv *blueclerktest.Server, authURL string) url.Values {
 	t.Helper()
-	resp, err := browser(t, false).Get(authURL)
+	q, err := srv.Authorize(t.Context(), authURL)
 	require.NoError(t, err)
-	defer resp.Body.Close()
-	require.Equal(t, http.StatusFound, resp.StatusCode, "authorize answers with a redirect")
-	loc, err := resp.Location()
-	require.NoError(t, err)
-	return loc.Query()
+	return q
 }
 
-// login logs in with cfg through an AuthSession, the browser played by
-// authorize.
-func login(t *testing.T, cfg *oauth2.Config) *oauth2.Token {
+// login logs in to srv with cfg through an AuthSession, the browser played
+// by authorize.
+func login(t *testing.T, srv *blueclerktest.Server, cfg *oauth2.Config) *oauth2.Token {
 	t.Helper()
 	sess, err := blueclerk.NewAuthSession(cfg)
 	require.NoError(t, err)
-	tok, err := sess.Exchange(t.Context(), cfg, authorize(t, sess.URL))
+	tok, err := sess.Exchange(t.Context(), cfg, authorize(t, srv, sess.URL))
 	require.NoError(t, err)
 	return tok
 }
@@ -321,7 +316,7 @@ func testAuthSession(t *testing.T) {
 	cfg := appConfig(srv, "http://127.0.0.1:53682/callback", blueclerk.ScopeTicketsRead, blueclerk.ScopeTicketsWrite)
 	sess, err := blueclerk.NewAuthSession(cfg)
 	require.NoError(t, err)
-	callback := authorize(t, sess.URL)
+	callback := authorize(t, srv, sess.URL)
 	require.Equal(t, sess.State, callback.Get("state"))
 	require.NotEmpty(t, callback.Get("code"))
 
@@ -391,7 +386,7 @@ func testPersistentTokens(t *testing.T) {
 	srv := fake(t, withApp(), blueclerktest.WithRefreshTokens())
 	ctx := t.Context()
 	cfg := appConfig(srv, appRedirect, blueclerk.ScopeTicketsRead)
-	tok := login(t, cfg)
+	tok := login(t, srv, cfg)
 	require.NotEmpty(t, tok.RefreshToken)
 
 	// The saved token looks expired, so the first call renews it.
@@ -492,7 +487,7 @@ func testErrors(t *testing.T) {
 			cfg := appConfig(srv, appRedirect, blueclerk.ScopeLeadsRead)
 			sess, err := blueclerk.NewAuthSession(cfg)
 			require.NoError(t, err)
-			callback := authorize(t, sess.URL)
+			callback := authorize(t, srv, sess.URL)
 			assert.Equal(t, "plan_required", callback.Get("error"))
 			_, err = sess.Exchange(t.Context(), cfg, callback)
 			assert.Zero(t, srv.Requests(http.MethodPost, "/oauth/token"))
@@ -515,7 +510,7 @@ func testErrors(t *testing.T) {
 			cfg := appConfig(srv, appRedirect, blueclerk.ScopeLeadsRead)
 			sess, err := blueclerk.NewAuthSession(cfg)
 			require.NoError(t, err)
-			_, err = sess.Exchange(t.Context(), cfg, authorize(t, sess.URL))
+			_, err = sess.Exchange(t.Context(), cfg, authorize(t, srv, sess.URL))
 			return err
 		}},
 		{name: "insufficient scope", is: []error{blueclerk.ErrForbidden, blueclerk.ErrInsufficientScope}, run: func(t *testing.T) error {

@@ -1,8 +1,12 @@
 package blueclerktest
 
 import (
+	"bytes"
+	"context"
 	"crypto/rand"
 	"errors"
+	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/url"
@@ -263,4 +267,38 @@ func pkceString(s string, min, max int) bool {
 		}
 	}
 	return true
+}
+
+// Authorize does what the company user's browser does with a login URL of
+// this server, such as a blueclerk.AuthSession's URL: it opens authURL,
+// where the user consents at once (or refuses, with [WithConsentDenied]; a
+// FREE company gets plan_required), and returns the query of the redirect
+// back to the app (code and state, or error, error_description and state)
+// without following it. It fails for a URL of another server, and when the
+// server answers without a redirect, as it does for an unknown client or
+// redirect URI.
+func (s *Server) Authorize(ctx context.Context, authURL string) (url.Values, error) {
+	if !strings.HasPrefix(authURL, s.URL+"/") {
+		return nil, fmt.Errorf("blueclerktest: Authorize: %q is not a URL of this server (%s)", authURL, s.URL)
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, authURL, nil)
+	if err != nil {
+		return nil, err
+	}
+	// The deliveries' client follows no redirect, and Close closes its
+	// connections.
+	resp, err := s.hooks.client.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<10))
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusFound {
+		return nil, fmt.Errorf("blueclerktest: Authorize: %s instead of a redirect: %s", resp.Status, bytes.TrimSpace(body))
+	}
+	loc, err := resp.Location()
+	if err != nil {
+		return nil, fmt.Errorf("blueclerktest: Authorize: %w", err)
+	}
+	return loc.Query(), nil
 }

@@ -38,15 +38,11 @@ func authorizeQuery() url.Values {
 // query, failing the test if there is no redirect.
 func authorize(t *testing.T, s *Server, q url.Values) url.Values {
 	t.Helper()
-	r := mustSend(t, testClient(t), "GET", s.URL+"/oauth/authorize?"+q.Encode(), "", "")
-	if r.status != http.StatusFound {
-		t.Fatalf("authorize: status %d, want 302: %s", r.status, r.body)
-	}
-	loc, err := url.Parse(r.header.Get("Location"))
+	got, err := s.Authorize(t.Context(), s.URL+"/oauth/authorize?"+q.Encode())
 	if err != nil {
 		t.Fatal(err)
 	}
-	return loc.Query()
+	return got
 }
 
 // exchange posts form to the token endpoint with the client's credentials.
@@ -418,5 +414,24 @@ func TestIssueToken(t *testing.T) {
 	}
 	if s.IssueToken().AccessToken == tok.AccessToken {
 		t.Fatal("two tokens are equal")
+	}
+}
+
+func TestAuthorizeRefusesWhatIsNotARedirectOfThisServer(t *testing.T) {
+	t.Parallel()
+	s := oauthServer(t)
+	other := oauthServer(t)
+	if _, err := s.Authorize(t.Context(), other.URL+"/oauth/authorize?"+authorizeQuery().Encode()); err == nil ||
+		!strings.Contains(err.Error(), "not a URL of this server") {
+		t.Errorf("another server's URL: err = %v", err)
+	}
+	q := authorizeQuery()
+	q.Set("client_id", "nobody")
+	if _, err := s.Authorize(t.Context(), s.URL+"/oauth/authorize?"+q.Encode()); err == nil ||
+		!strings.Contains(err.Error(), "400 Bad Request instead of a redirect") {
+		t.Errorf("unknown client: err = %v", err)
+	}
+	if got := authorize(t, s, authorizeQuery()); got.Get("code") == "" || got.Get("state") != "st4te" {
+		t.Errorf("consent: redirect query %v", got)
 	}
 }

@@ -147,7 +147,7 @@ func runFake(ctx context.Context, out io.Writer) error {
 		RedirectURL:  redirectURL,
 		Scopes:       append(readScopes[:len(readScopes):len(readScopes)], writeScopes...),
 	}
-	tok, err := loginAsBrowser(ctx, cfg)
+	tok, err := loginAsBrowser(ctx, srv, cfg)
 	if err != nil {
 		return err
 	}
@@ -181,30 +181,19 @@ func runFake(ctx context.Context, out io.Writer) error {
 	return finish(ctx, out, c)
 }
 
-// loginAsBrowser runs the authorization code flow with PKCE, doing what a
-// browser would: it opens the session's URL, where the fake's user consents
-// at once, and takes the code and state from the redirect instead of
-// following it.
-func loginAsBrowser(ctx context.Context, cfg *oauth2.Config) (*oauth2.Token, error) {
+// loginAsBrowser runs the authorization code flow with PKCE, the fake
+// playing the browser: its user consents at once, and the code and state
+// come back from the redirect.
+func loginAsBrowser(ctx context.Context, srv *blueclerktest.Server, cfg *oauth2.Config) (*oauth2.Token, error) {
 	sess, err := blueclerk.NewAuthSession(cfg)
 	if err != nil {
 		return nil, err
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, sess.URL, nil)
+	callback, err := srv.Authorize(ctx, sess.URL)
 	if err != nil {
 		return nil, err
 	}
-	noFollow := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	resp, err := noFollow.Do(req)
-	if err != nil {
-		return nil, err
-	}
-	resp.Body.Close()
-	loc, err := resp.Location()
-	if err != nil {
-		return nil, fmt.Errorf("the authorization server answered %s without a redirect", resp.Status)
-	}
-	return sess.Exchange(ctx, cfg, loc.Query())
+	return sess.Exchange(ctx, cfg, callback)
 }
 
 // printLogin says what the token grants; never the token itself.
