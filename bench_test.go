@@ -102,7 +102,7 @@ func BenchmarkLeadsAllHeap(b *testing.B) {
 				}
 				count++
 				if count%20_000 == 0 {
-					peak = max(peak, liveHeap()-min(base, liveHeap()))
+					peak = max(peak, heapGrowth(base))
 				}
 			}
 			if count != n {
@@ -119,11 +119,20 @@ func BenchmarkLeadsAllHeap(b *testing.B) {
 			if err != nil || len(leads) != n {
 				b.Fatal(err)
 			}
-			peak = max(peak, liveHeap()-min(base, liveHeap()))
+			peak = max(peak, heapGrowth(base))
 			runtime.KeepAlive(leads)
 		}
 		b.ReportMetric(float64(peak)/(1<<20), "live-MiB")
 	})
+}
+
+// heapGrowth returns how much the live heap has grown since base, with one
+// collection.
+func heapGrowth(base uint64) uint64 {
+	if h := liveHeap(); h > base {
+		return h - base
+	}
+	return 0
 }
 
 // liveHeap returns the bytes of heap still reachable after a collection.

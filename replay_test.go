@@ -59,8 +59,15 @@ func TestAttemptTimeout(t *testing.T) {
 	var gets, posts atomic.Int32
 	release := make(chan struct{})
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method == http.MethodPost && posts.Add(1) > 0 || r.Method == http.MethodGet && gets.Add(1) == 1 {
-			select { // hang until the client gives up
+		// Every write hangs; of the reads, the first.
+		hang := r.Method == http.MethodPost
+		if hang {
+			posts.Add(1)
+		} else {
+			hang = gets.Add(1) == 1
+		}
+		if hang {
+			select { // until the client gives up
 			case <-r.Context().Done():
 			case <-release:
 			}
