@@ -1,0 +1,251 @@
+package blueclerk
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"maps"
+	mathrand "math/rand/v2"
+	"net"
+	"slices"
+	"sync"
+	"time"
+
+	"golang.org/x/oauth2"
+	"golang.org/x/oauth2/clientcredentials"
+)
+
+const (
+	// expiryDelta is how long before its expiry a token is renewed.
+	expiryDelta = time.Minute
+	// tokenAttempts bounds the attempts of one refresh or client
+	// credentials request, and tokenTimeout the time they may take in all.
+	tokenAttempts = 3
+	tokenTimeout  = 30 * time.Second
+	// firstBackoff is the wait before the second attempt; it doubles.
+	firstBackoff = 250 * time.Millisecond
+)
+
+// PersistentTokenSource returns a token source that keeps its token in
+// store. Its first Token call loads the token a login saved (see
+// [LoopbackLogin] and [AuthSession.Exchange]); a token is renewed a minute
+// before it expires with its refresh token, and every new token, including a
+// rotated refresh token, is saved before it is used (an answer without a
+// refresh_token keeps the old one). When store is a [TokenLocker], the
+// refresh happens under its lock, after loading again in case another
+// process refreshed first.
+//
+// Refreshes outlive ctx: its cancellation and deadline are dropped, its
+// values (such as an [*http.Client] under [oauth2.HTTPClient], used for the
+// token requests) kept. A refresh answered with a 5xx status or lost to a
+// network error is tried up to 3 times within 30 seconds. However many
+// goroutines ask at once, one refresh is made and they all get its result;
+// no goroutine is started.
+//
+// Token returns an error matching [ErrUnauthorized], saying to log in again,
+// when nothing is stored, when the token expired without a refresh token,
+// or when the token endpoint rejects the refresh token (invalid_grant, an
+// [*AuthorizationError]). If saving a new token fails, Token returns the
+// store's error, and the next call tries to save it again.
+func PersistentTokenSource(ctx context.Context, cfg *oauth2.Config, store TokenStore) oauth2.TokenSource {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	s := &persistentSource{ctx: context.WithoutCancel(ctx), store: store}
+	switch {
+	case cfg == nil:
+		s.err = invalidf("PersistentTokenSource: nil *oauth2.Config")
+	case store == nil:
+		s.err = invalidf("PersistentTokenSource: nil TokenStore")
+	default:
+		s.cfg = tokenConfig(cfg)
+	}
+	return s
+}
+
+type persistentSource struct {
+	ctx   context.Context // without cancellation
+	cfg   *oauth2.Config
+	store TokenStore
+	err   error // a configuration error, returned by every call
+
+	mu      sync.Mutex // held during a refresh, so one is made at a time
+	tok     *oauth2.Token
+	unsaved bool // tok is newer than the store's token
+}
+
+func (s *persistentSource) Token() (*oauth2.Token, error) {
+	if s.err != nil {
+		return nil, s.err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.unsaved && fresh(s.tok) {
+		return s.tok, nil
+	}
+	ctx, cancel := context.WithTimeout(s.ctx, tokenTimeout)
+	defer cancel()
+	if s.unsaved {
+		if err := s.store.Save(ctx, s.tok); err != nil {
+			return nil, fmt.Errorf("blueclerk: saving the refreshed token: %w", err)
+		}
+		s.unsaved = false
+		if fresh(s.tok) {
+			return s.tok, nil
+		}
+	}
+	tok, err := s.load(ctx)
+	if err != nil || fresh(tok) {
+		return tok, err
+	}
+	if l, ok := s.store.(TokenLocker); ok {
+		unlock, err := l.LockToken(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("blueclerk: locking the token store: %w", err)
+		}
+		if unlock != nil {
+			defer unlock()
+		}
+		if tok, err = s.load(ctx); err != nil || fresh(tok) {
+			return tok, err
+		}
+	}
+	switch {
+	case tok == nil:
+		return nil, fmt.Errorf("%w: no token is stored; log in first", ErrUnauthorized)
+	case tok.RefreshToken == "":
+		return nil, fmt.Errorf("%w: the token expired and no refresh token was issued; log in again", ErrUnauthorized)
+	}
+	if err := checkEndpointURL("TokenURL", s.cfg.Endpoint.TokenURL); err != nil {
+		return nil, err
+	}
+	rt := tok.RefreshToken
+	tok, err = retryToken(ctx, func(ctx context.Context) (*oauth2.Token, error) {
+		t, err := s.cfg.TokenSource(ctx, &oauth2.Token{RefreshToken: rt}).Token()
+		return t, tokenError(err, rt, s.cfg.ClientSecret)
+	})
+	if err != nil {
+		return nil, err
+	}
+	if tok.RefreshToken == "" {
+		tok.RefreshToken = rt
+	}
+	s.tok = tok
+	if err := s.store.Save(ctx, tok); err != nil {
+		s.unsaved = true
+		return nil, fmt.Errorf("blueclerk: saving the refreshed token: %w", err)
+	}
+	return tok, nil
+}
+
+// load reads the store and remembers what it holds.
+func (s *persistentSource) load(ctx context.Context) (*oauth2.Token, error) {
+	tok, err := s.store.Load(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("blueclerk: loading the token: %w", err)
+	}
+	if tok != nil {
+		s.tok = tok
+	}
+	return tok, nil
+}
+
+// fresh reports whether tok can be used for at least another minute.
+func fresh(tok *oauth2.Token) bool {
+	return tok != nil && tok.AccessToken != "" &&
+		(tok.Expiry.IsZero() || time.Until(tok.Expiry) > expiryDelta)
+}
+
+// ClientCredentialsTokenSource returns a token source for machine-to-machine
+// use (RFC 6749 §4.4), such as a Keycloak partner endpoint. Each token
+// request is a form-encoded POST of grant_type=client_credentials,
+// client_id, client_secret (in the body unless cfg asks for
+// [oauth2.AuthStyleInHeader]), scope (space-separated) and
+// cfg.EndpointParams. Keycloak's extra fields (refresh_expires_in,
+// not-before-policy) are accepted and available through
+// [oauth2.Token.Extra].
+//
+// The token is reused until a minute before it expires; however many
+// goroutines ask at once, one request is made. Requests outlive ctx (its
+// values, such as an [*http.Client] under [oauth2.HTTPClient], are kept),
+// are tried up to 3 times within 30 seconds on a 5xx answer or a network
+// error, and fail with an [*AuthorizationError] when the endpoint answers
+// with an error. No goroutine is started; cfg is not modified.
+func ClientCredentialsTokenSource(ctx context.Context, cfg *clientcredentials.Config) oauth2.TokenSource {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	s := &clientCredentialsSource{ctx: context.WithoutCancel(ctx)}
+	if cfg == nil {
+		s.err = invalidf("ClientCredentialsTokenSource: nil *clientcredentials.Config")
+	} else {
+		s.cfg = &clientcredentials.Config{
+			ClientID:       cfg.ClientID,
+			ClientSecret:   cfg.ClientSecret,
+			TokenURL:       cfg.TokenURL,
+			Scopes:         slices.Clone(cfg.Scopes),
+			EndpointParams: maps.Clone(cfg.EndpointParams),
+			AuthStyle:      cfg.AuthStyle,
+		}
+		if s.cfg.AuthStyle == oauth2.AuthStyleAutoDetect {
+			s.cfg.AuthStyle = oauth2.AuthStyleInParams
+		}
+	}
+	return oauth2.ReuseTokenSourceWithExpiry(nil, s, expiryDelta)
+}
+
+// clientCredentialsSource requests a new token on every call; the
+// [oauth2.ReuseTokenSourceWithExpiry] around it serialises the calls and
+// reuses the token.
+type clientCredentialsSource struct {
+	ctx context.Context // without cancellation
+	cfg *clientcredentials.Config
+	err error
+}
+
+func (s *clientCredentialsSource) Token() (*oauth2.Token, error) {
+	if s.err != nil {
+		return nil, s.err
+	}
+	if err := checkEndpointURL("TokenURL", s.cfg.TokenURL); err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithTimeout(s.ctx, tokenTimeout)
+	defer cancel()
+	return retryToken(ctx, func(ctx context.Context) (*oauth2.Token, error) {
+		t, err := s.cfg.Token(ctx)
+		return t, tokenError(err, s.cfg.ClientSecret)
+	})
+}
+
+// retryToken calls fetch until it succeeds, fails for good, or has been
+// tried tokenAttempts times, waiting a little longer between attempts.
+func retryToken(ctx context.Context, fetch func(context.Context) (*oauth2.Token, error)) (*oauth2.Token, error) {
+	wait := firstBackoff
+	for attempt := 1; ; attempt++ {
+		tok, err := fetch(ctx)
+		if err == nil || attempt == tokenAttempts || !transient(err) {
+			return tok, err
+		}
+		t := time.NewTimer(wait + mathrand.N(wait/2))
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return nil, err
+		case <-t.C:
+		}
+		wait *= 2
+	}
+}
+
+// transient reports whether a failed token request may succeed if repeated:
+// a 5xx answer or a lost connection, not an ended context.
+func transient(err error) bool {
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return false
+	}
+	var oe *net.OpError
+	return errors.Is(err, ErrServer) || errors.As(err, &oe) ||
+		errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF)
+}
