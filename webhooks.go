@@ -11,7 +11,9 @@ import (
 	"fmt"
 	"hash"
 	"iter"
+	"log"
 	"net/http"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"sync"
@@ -453,8 +455,12 @@ func (m *memoryDeliveries) Finish(_ context.Context, id string, handled bool) er
 //   - 401 for a delivery that fails [WebhookVerifier.Verify], and 400 for one
 //     whose payload cannot be decoded, without calling fn;
 //   - 204 when fn returns nil;
-//   - 500 when fn fails (or panics), so that the sender retries; fn's error
-//     is not written to the response, so log it in fn;
+//   - 500 when fn fails or panics, so that the sender retries; fn's error
+//     is not written to the response, so log it in fn. A panic is recovered
+//     and logged with its stack, as net/http logs the panics it recovers (to
+//     the [http.Server]'s ErrorLog, or the log package), without the
+//     payload; a panic with [http.ErrAbortHandler] aborts the response
+//     instead;
 //   - 200 without calling fn for a webhook-id already handled;
 //   - 409 without calling fn while another call of fn for the same
 //     webhook-id is running, so that the sender retries later;
@@ -490,6 +496,10 @@ func (v *WebhookVerifier) Handler(fn func(context.Context, *Event) error) http.H
 			return
 		}
 		if err := handleOnce(r.Context(), store, e, fn); err != nil {
+			if p, ok := errors.AsType[*fnPanic](err); ok {
+				answerPanic(w, r, e.ID, p)
+				return
+			}
 			http.Error(w, "the webhook handler failed; retry later", http.StatusInternalServerError)
 			return
 		}
@@ -510,9 +520,9 @@ func rejectStatus(err error) int {
 }
 
 // handleOnce calls fn for e, which the caller claimed in store, and finishes
-// the claim however fn ends, a panic included, so that a failed delivery
-// runs again when it is redelivered.
-func handleOnce(ctx context.Context, store DeliveryStore, e *Event, fn func(context.Context, *Event) error) error {
+// the claim however fn ends, so that a failed delivery runs again when it is
+// redelivered. A panic in fn is recovered and returned as a *fnPanic.
+func handleOnce(ctx context.Context, store DeliveryStore, e *Event, fn func(context.Context, *Event) error) (err error) {
 	handled := false
 	defer func() {
 		// The outcome is recorded even if the sender hung up. A failure to
@@ -520,11 +530,41 @@ func handleOnce(ctx context.Context, store DeliveryStore, e *Event, fn func(cont
 		// behind expires in the store.
 		_ = store.Finish(context.WithoutCancel(ctx), e.ID, handled)
 	}()
+	defer func() {
+		if p := recover(); p != nil {
+			err = &fnPanic{value: p, stack: debug.Stack()}
+		}
+	}()
 	if err := fn(ctx, e); err != nil {
 		return err
 	}
 	handled = true
 	return nil
+}
+
+// fnPanic is a panic of a Handler's fn, recovered.
+type fnPanic struct {
+	value any
+	stack []byte
+}
+
+func (p *fnPanic) Error() string { return fmt.Sprintf("panic: %v", p.value) }
+
+// answerPanic answers a recovered panic of fn with 500 and logs it where
+// net/http logs the panics it recovers: r's [http.Server.ErrorLog], or the
+// log package. The log line holds the webhook-id, the panic and its stack,
+// never the payload. [http.ErrAbortHandler] is panicked again, to abort the
+// response as net/http does.
+func answerPanic(w http.ResponseWriter, r *http.Request, id string, p *fnPanic) {
+	if p.value == http.ErrAbortHandler {
+		panic(http.ErrAbortHandler)
+	}
+	logf := log.Printf
+	if srv, ok := r.Context().Value(http.ServerContextKey).(*http.Server); ok && srv.ErrorLog != nil {
+		logf = srv.ErrorLog.Printf
+	}
+	logf("blueclerk: webhook handler panicked on webhook-id %q: %v\n%s", id, p.value, p.stack)
+	http.Error(w, "the webhook handler failed; retry later", http.StatusInternalServerError)
 }
 
 // decodeSecret accepts a Standard Webhooks secret with or without its

@@ -1,10 +1,13 @@
 package blueclerk
 
 import (
+	"bytes"
 	"context"
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"io"
+	"log"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -634,26 +637,114 @@ func TestHandlerRunsAgainAfterFailure(t *testing.T) {
 	}
 }
 
-func TestHandlerPanicForgetsClaim(t *testing.T) {
+// lockedBuffer is a bytes.Buffer that a server's log and a test may use at
+// once.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// loopbackHandler serves h on a loopback server whose error log is
+// returned, closed when t ends.
+func loopbackHandler(t *testing.T, h http.Handler) (*httptest.Server, *lockedBuffer) {
+	t.Helper()
+	logged := new(lockedBuffer)
+	srv := httptest.NewUnstartedServer(h)
+	srv.Config.ErrorLog = log.New(logged, "", 0)
+	srv.Start()
+	t.Cleanup(srv.Close)
+	return srv, logged
+}
+
+// postDelivery POSTs ticketPayload with id, signed with testSecret at
+// testNow, to srv, and returns the status.
+func postDelivery(t *testing.T, srv *httptest.Server, id string) (int, error) {
+	t.Helper()
+	r, err := http.NewRequestWithContext(t.Context(), http.MethodPost, srv.URL, strings.NewReader(ticketPayload))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Header = signedHeader(t, testSecret, id, testNow, []byte(ticketPayload))
+	resp, err := srv.Client().Do(r)
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	_, _ = io.Copy(io.Discard, resp.Body)
+	return resp.StatusCode, nil
+}
+
+// TestHandlerPanic: a panic in fn is answered 500 over a real connection,
+// not a dropped one, is logged without the delivery's content, and forgets
+// the claim, so that a redelivery runs fn again.
+func TestHandlerPanic(t *testing.T) {
 	t.Parallel()
 	v := newTestVerifier(t, testSecret)
 	var calls atomic.Int32
-	h := v.Handler(func(ctx context.Context, e *Event) error {
+	srv, logged := loopbackHandler(t, v.Handler(func(ctx context.Context, e *Event) error {
 		if calls.Add(1) == 1 {
 			panic("fn broke")
 		}
 		return nil
-	})
-	func() {
-		defer func() {
-			if recover() == nil {
-				t.Error("the panic of fn was swallowed")
-			}
-		}()
-		deliver(t, h, "msg_1", testNow)
-	}()
-	if got := deliver(t, h, "msg_1", testNow); got != http.StatusNoContent || calls.Load() != 2 {
-		t.Errorf("after a panic: status %d, fn called %d times; want 204, 2", got, calls.Load())
+	}))
+
+	status, err := postDelivery(t, srv, "msg_1")
+	if err != nil || status != http.StatusInternalServerError {
+		t.Fatalf("fn panicked: status %d, err %v; want 500", status, err)
+	}
+	log := logged.String()
+	for _, want := range []string{"panic", "msg_1", "fn broke", "webhooks_test.go"} {
+		if !strings.Contains(log, want) {
+			t.Errorf("server log %q does not say %q", log, want)
+		}
+	}
+	key, _ := decodeSecret(testSecret)
+	sig := signedHeader(t, testSecret, "msg_1", testNow, []byte(ticketPayload)).Get("Webhook-Signature")
+	for _, secret := range []string{"Leaky faucet", "cust_456", strings.TrimPrefix(sig, "v1,"), string(key), strings.TrimPrefix(testSecret, "whsec_")} {
+		if strings.Contains(log, secret) {
+			t.Errorf("server log %q shows %q", log, secret)
+		}
+	}
+
+	if status, err := postDelivery(t, srv, "msg_1"); err != nil || status != http.StatusNoContent || calls.Load() != 2 {
+		t.Errorf("redelivery after a panic: status %d, err %v, fn called %d times; want 204, 2", status, err, calls.Load())
+	}
+}
+
+// TestHandlerPanicAbort: fn may abort the response with
+// http.ErrAbortHandler, as any handler may; the claim is forgotten all the
+// same.
+func TestHandlerPanicAbort(t *testing.T) {
+	t.Parallel()
+	v := newTestVerifier(t, testSecret)
+	var calls atomic.Int32
+	srv, logged := loopbackHandler(t, v.Handler(func(ctx context.Context, e *Event) error {
+		if calls.Add(1) == 1 {
+			panic(http.ErrAbortHandler)
+		}
+		return nil
+	}))
+
+	if status, err := postDelivery(t, srv, "msg_1"); err == nil {
+		t.Fatalf("fn aborted: status %d, want the connection dropped", status)
+	}
+	if status, err := postDelivery(t, srv, "msg_1"); err != nil || status != http.StatusNoContent || calls.Load() != 2 {
+		t.Errorf("redelivery after an abort: status %d, err %v, fn called %d times; want 204, 2", status, err, calls.Load())
+	}
+	if log := logged.String(); log != "" {
+		t.Errorf("an abort was logged: %q", log)
 	}
 }
 
