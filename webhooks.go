@@ -14,10 +14,12 @@ import (
 	"log"
 	"net/http"
 	"runtime/debug"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/blueclerk/blueclerk-go/internal/seen"
 )
@@ -38,37 +40,82 @@ const (
 
 // Event is one webhook delivery. An event type this package does not know
 // is delivered all the same, with its Data.
+//
+// [WebhookVerifier.Parse] decodes the record of a known kind together with
+// the rest of the payload, and Ticket, Job, Invoice and Estimate then
+// return it without decoding Data again. For an Event built by hand, or
+// whose Data was set to other bytes since, they decode Data (changes made
+// to Data's bytes in place are not noticed). Each call returns a new value,
+// which the caller may change; the methods are safe for concurrent use.
 type Event struct {
 	ID        string          `json:"-"`         // the webhook-id header, the same on every redelivery
 	Type      EventType       `json:"event"`     // what happened
 	Timestamp time.Time       `json:"timestamp"` // when it happened
 	Data      json.RawMessage `json:"data"`      // the record, decoded by Ticket, Job, Invoice or Estimate
+
+	// decoded is Data decoded by Parse, a *Ticket, *Job, *Invoice or
+	// *Estimate, or nil; decodedFrom is the Data it was decoded from. Both
+	// are set before the Event is returned and never change after.
+	decoded     any
+	decodedFrom json.RawMessage
 }
 
-// Ticket decodes the ticket a "ticket.*" event carries. For an event of
-// another kind it returns an error; switch on [Event.Type] first.
-func (e *Event) Ticket() (*Ticket, error) { return eventData[Ticket](e, "ticket") }
+// The kinds of record events carry: the part of [EventType] before the dot.
+const (
+	kindTicket   = "ticket"
+	kindJob      = "job"
+	kindInvoice  = "invoice"
+	kindEstimate = "estimate"
+)
 
-// Job decodes the job a "job.*" event carries. For an event of another kind
-// it returns an error; switch on [Event.Type] first.
-func (e *Event) Job() (*Job, error) { return eventData[Job](e, "job") }
+// eventKind returns the kind of record an event of type typ carries, the
+// part before the dot: "ticket" for "ticket.created".
+func eventKind(typ string) string {
+	kind, _, _ := strings.Cut(typ, ".")
+	return kind
+}
 
-// Invoice decodes the invoice an "invoice.*" event carries. For an event of
-// another kind it returns an error; switch on [Event.Type] first.
-func (e *Event) Invoice() (*Invoice, error) { return eventData[Invoice](e, "invoice") }
+// Ticket returns the ticket a "ticket.*" event carries. For an event of
+// another kind it returns an error; switch on [Event.Type] first. It also
+// fails, saying why, when Data is missing or does not hold a ticket.
+func (e *Event) Ticket() (*Ticket, error) { return eventData[Ticket](e, kindTicket, nil) }
 
-// Estimate decodes the estimate an "estimate.*" event carries. For an event
-// of another kind it returns an error; switch on [Event.Type] first.
-func (e *Event) Estimate() (*Estimate, error) { return eventData[Estimate](e, "estimate") }
+// Job returns the job a "job.*" event carries. For an event of another kind
+// it returns an error; switch on [Event.Type] first. It also fails, saying
+// why, when Data is missing or does not hold a job.
+func (e *Event) Job() (*Job, error) { return eventData[Job](e, kindJob, nil) }
 
-// eventData decodes e.Data as a T once e's type says it holds one: kind is
-// the part of the type before the dot, "ticket" in "ticket.created".
-func eventData[T any](e *Event, kind string) (*T, error) {
+// Invoice returns the invoice an "invoice.*" event carries. For an event of
+// another kind it returns an error; switch on [Event.Type] first. It also
+// fails, saying why, when Data is missing or does not hold an invoice.
+func (e *Event) Invoice() (*Invoice, error) {
+	return eventData(e, kindInvoice, func(in *Invoice) { in.LineItems = slices.Clone(in.LineItems) })
+}
+
+// Estimate returns the estimate an "estimate.*" event carries. For an event
+// of another kind it returns an error; switch on [Event.Type] first. It also
+// fails, saying why, when Data is missing or does not hold an estimate.
+func (e *Event) Estimate() (*Estimate, error) {
+	return eventData(e, kindEstimate, func(est *Estimate) { est.LineItems = slices.Clone(est.LineItems) })
+}
+
+// eventData returns e's record as a new T once e's type says it holds one
+// of kind: a copy of what Parse decoded, when it decoded e.Data, or else
+// e.Data decoded now. unshare, when not nil, gives a copy its own slices,
+// so that a caller changing them does not change e.
+func eventData[T any](e *Event, kind string, unshare func(*T)) (*T, error) {
 	if e == nil {
 		return nil, fmt.Errorf("blueclerk: nil *Event carries no %s", kind)
 	}
-	if k, _, _ := strings.Cut(string(e.Type), "."); k != kind {
+	if eventKind(string(e.Type)) != kind {
 		return nil, fmt.Errorf("blueclerk: a %q event carries no %s; check Event.Type before decoding", e.Type, kind)
+	}
+	if decoded, ok := e.decoded.(*T); ok && sameBytes(e.Data, e.decodedFrom) {
+		v := *decoded
+		if unshare != nil {
+			unshare(&v)
+		}
+		return &v, nil
 	}
 	if len(e.Data) == 0 || string(e.Data) == "null" {
 		return nil, fmt.Errorf("blueclerk: %q event has no data", e.Type)
@@ -78,6 +125,12 @@ func eventData[T any](e *Event, kind string) (*T, error) {
 		return nil, fmt.Errorf("blueclerk: %q event data is not a %s: %w", e.Type, kind, err)
 	}
 	return v, nil
+}
+
+// sameBytes reports whether a and b are the same non-empty slice: the same
+// memory, the same length.
+func sameBytes(a, b []byte) bool {
+	return len(a) > 0 && len(a) == len(b) && &a[0] == &b[0]
 }
 
 // Errors of [WebhookVerifier.Verify]; the returned errors wrap them with the
@@ -334,7 +387,12 @@ func (m *webhookMAC) sum(id, ts string, body []byte) []byte {
 // Parse verifies a delivery like [WebhookVerifier.Verify], then decodes it.
 // The Event's ID is the webhook-id header. An event type this package does
 // not know is returned all the same; a body that is not a JSON object with
-// an "event" is an error.
+// an "event" is an error. A record of a known kind is decoded with the rest,
+// in one pass; an error in it is left to [Event.Ticket] and its siblings.
+//
+// The Event's Data may be a slice of body rather than a copy: leave body
+// unchanged while the Event is in use. ([WebhookVerifier.ParseRequest]
+// and [WebhookVerifier.Handler] read each body into memory of its own.)
 func (v *WebhookVerifier) Parse(h http.Header, body []byte) (*Event, error) {
 	if err := v.Verify(h, body); err != nil {
 		return nil, err
@@ -342,7 +400,14 @@ func (v *WebhookVerifier) Parse(h http.Header, body []byte) (*Event, error) {
 	return decodeEvent(h[headerWebhookID][0], body)
 }
 
+// decodeEvent decodes body, the payload of the delivery id: with its record
+// in one pass when decodeEventOnce can, and otherwise into Event's own
+// fields, leaving the record to the accessors. Its errors are those of the
+// latter decoding.
 func decodeEvent(id string, body []byte) (*Event, error) {
+	if e, ok := decodeEventOnce(id, body); ok {
+		return e, nil
+	}
 	e := &Event{ID: id}
 	if err := json.Unmarshal(body, e); err != nil {
 		return nil, fmt.Errorf("blueclerk: webhook payload is not a BlueClerk event: %w", err)
@@ -352,6 +417,61 @@ func decodeEvent(id string, body []byte) (*Event, error) {
 	}
 	return e, nil
 }
+
+// decodeEventOnce decodes body and the record it carries in one
+// json.Unmarshal. It reports false when it cannot vouch for the result
+// being the one Event's own decoding gives: body is not an object of
+// plain keys each at most once, or does not decode (a record that is not
+// of its kind included).
+func decodeEventOnce(id string, body []byte) (*Event, bool) {
+	typ, data, ok := envelope(body)
+	if !ok {
+		return nil, false
+	}
+	if data == nil || string(data) == "null" {
+		typ = nil // no record to decode
+	}
+	switch kind := eventKind(string(typ)); kind {
+	case kindTicket:
+		return decodeAs[Ticket](id, body, data, kind)
+	case kindJob:
+		return decodeAs[Job](id, body, data, kind)
+	case kindInvoice:
+		return decodeAs[Invoice](id, body, data, kind)
+	case kindEstimate:
+		return decodeAs[Estimate](id, body, data, kind)
+	}
+	return decodeAs[skipJSON](id, body, data, "")
+}
+
+// decodeAs decodes body, whose "data" is data, as an event carrying a T of
+// kind ("" for none to keep).
+func decodeAs[T any](id string, body, data []byte, kind string) (*Event, bool) {
+	d := new(eventDecoding[T])
+	if err := json.Unmarshal(body, d); err != nil || d.Type == "" {
+		return nil, false
+	}
+	e := &d.event
+	*e = Event{ID: id, Type: d.Type, Timestamp: d.Timestamp, Data: data}
+	if kind != "" && eventKind(string(d.Type)) == kind {
+		e.decoded, e.decodedFrom = &d.Data, e.Data
+	}
+	return e, true
+}
+
+// eventDecoding is a payload with its record decoded as a T, and the Event
+// made of it, in one allocation.
+type eventDecoding[T any] struct {
+	Type      EventType `json:"event"`
+	Timestamp time.Time `json:"timestamp"`
+	Data      T         `json:"data"`
+	event     Event
+}
+
+// skipJSON decodes any JSON value into nothing.
+type skipJSON struct{}
+
+func (*skipJSON) UnmarshalJSON([]byte) error { return nil }
 
 // ParseRequest reads r's body, at most [WebhookVerifier.MaxBodyBytes], then
 // verifies and decodes it like [WebhookVerifier.Parse]. A larger body fails
@@ -595,4 +715,139 @@ func SignWebhook(secret, id string, ts time.Time, body []byte) (string, error) {
 		return "", fmt.Errorf("blueclerk: SignWebhook: empty webhook id")
 	}
 	return "v1," + sign(key, id, ts.Unix(), body), nil
+}
+
+// envelope finds, in the JSON object body, the contents of the string under
+// its "event" key (nil when that is not a string without escapes) and the
+// value under its "data" key (nil when absent), matching keys in any letter
+// case, as encoding/json does. It reports false when body is not an object,
+// a key holds an escape or a byte beyond ASCII, or either key appears more
+// than once. It checks no more than it needs to find them: on a body that
+// is not JSON it may report true, and the caller's decoding fails.
+func envelope(body []byte) (typ, data []byte, ok bool) {
+	var nEvent, nData int
+	i := skipSpace(body, 0)
+	if i == len(body) || body[i] != '{' {
+		return nil, nil, false
+	}
+	if i = skipSpace(body, i+1); i < len(body) && body[i] == '}' {
+		return nil, nil, true
+	}
+	for {
+		if i == len(body) || body[i] != '"' {
+			return nil, nil, false
+		}
+		end := skipString(body, i)
+		if end < 0 {
+			return nil, nil, false
+		}
+		key := body[i+1 : end-1]
+		for _, c := range key {
+			if c == '\\' || c >= utf8.RuneSelf {
+				return nil, nil, false
+			}
+		}
+		if i = skipSpace(body, end); i == len(body) || body[i] != ':' {
+			return nil, nil, false
+		}
+		i = skipSpace(body, i+1)
+		if end = skipValue(body, i); end < 0 {
+			return nil, nil, false
+		}
+		switch {
+		case bytes.EqualFold(key, []byte("event")):
+			nEvent++
+			typ = body[i:end]
+		case bytes.EqualFold(key, []byte("data")):
+			nData++
+			data = body[i:end]
+		}
+		i = skipSpace(body, end)
+		if i < len(body) && body[i] == ',' {
+			i = skipSpace(body, i+1)
+			continue
+		}
+		if i == len(body) || body[i] != '}' {
+			return nil, nil, false
+		}
+		break
+	}
+	if nEvent > 1 || nData > 1 {
+		return nil, nil, false
+	}
+	if len(typ) < 2 || typ[0] != '"' || bytes.IndexByte(typ, '\\') >= 0 {
+		return nil, data, true
+	}
+	return typ[1 : len(typ)-1], data, true
+}
+
+// skipSpace returns the index of the first byte of b at or after i that is
+// not JSON whitespace.
+func skipSpace(b []byte, i int) int {
+	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
+		i++
+	}
+	return i
+}
+
+// skipValue returns the index just past the JSON value starting at b[i],
+// or -1 when b ends first. It checks no more than it needs to find the end.
+func skipValue(b []byte, i int) int {
+	if i == len(b) {
+		return -1
+	}
+	switch b[i] {
+	case '"':
+		return skipString(b, i)
+	case '{', '[':
+		depth := 0
+		for i < len(b) {
+			switch b[i] {
+			case '"':
+				if i = skipString(b, i); i < 0 {
+					return -1
+				}
+				continue
+			case '{', '[':
+				depth++
+			case '}', ']':
+				if depth--; depth == 0 {
+					return i + 1
+				}
+			}
+			i++
+		}
+		return -1
+	}
+	// A number, true, false or null: up to the next delimiter.
+	end := i
+	for end < len(b) && !strings.ContainsRune(" \t\n\r,:]}", rune(b[end])) {
+		end++
+	}
+	if end == i {
+		return -1
+	}
+	return end
+}
+
+// skipString returns the index just past the JSON string starting at b[i],
+// a quote, or -1 when b ends first.
+func skipString(b []byte, i int) int {
+	for j := i + 1; ; {
+		q := bytes.IndexByte(b[j:], '"')
+		if q < 0 {
+			return -1
+		}
+		j += q
+		// The quote ends the string unless an odd number of backslashes
+		// escape it.
+		n := 0
+		for n < j-i-1 && b[j-1-n] == '\\' {
+			n++
+		}
+		if n%2 == 0 {
+			return j + 1
+		}
+		j++
+	}
 }

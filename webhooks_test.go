@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -406,6 +407,150 @@ func TestEventAccessors(t *testing.T) {
 		if got, err := get(); err == nil {
 			t.Errorf("%s = %+v, want an error", name, got)
 		}
+	}
+}
+
+// parseSigned parses body, delivered as msg_1 and signed with testSecret.
+func parseSigned(t testing.TB, v *WebhookVerifier, body string) (*Event, error) {
+	t.Helper()
+	return v.Parse(signedHeader(t, testSecret, "msg_1", testNow, []byte(body)), []byte(body))
+}
+
+// handBuilt returns an Event with e's exported fields and a copy of its
+// Data, as a caller would build it: its accessors decode Data.
+func handBuilt(e *Event) *Event {
+	return &Event{ID: e.ID, Type: e.Type, Timestamp: e.Timestamp, Data: bytes.Clone(e.Data)}
+}
+
+// records describes what each accessor of e returns, as JSON or an error.
+func records(e *Event) string {
+	var b strings.Builder
+	for _, get := range []func() (any, error){
+		func() (any, error) { return e.Ticket() },
+		func() (any, error) { return e.Job() },
+		func() (any, error) { return e.Invoice() },
+		func() (any, error) { return e.Estimate() },
+	} {
+		v, err := get()
+		if err != nil {
+			fmt.Fprintf(&b, "error: %v\n", err)
+			continue
+		}
+		j, err := json.Marshal(v)
+		fmt.Fprintf(&b, "%s %v\n", j, err)
+	}
+	return b.String()
+}
+
+// TestParseDecodesRecordOnce: Parse decodes the record with the rest of the
+// payload where it can, and wherever it cannot, the accessors answer as they
+// do for an Event built by hand, errors included.
+func TestParseDecodesRecordOnce(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name     string
+		body     string
+		once     bool   // Parse decoded the ticket
+		ticketID string // of Ticket(), when it succeeds
+		says     string // of Ticket()'s error, when it fails
+	}{
+		{name: "type before data", body: ticketPayload, once: true, ticketID: "ticket_123"},
+		{name: "data before type", body: `{"data":{"id":"ticket_1"},"timestamp":"2024-01-15T10:30:00Z","event":"ticket.created"}`,
+			once: true, ticketID: "ticket_1"},
+		{name: "keys in capitals", body: `{"EVENT":"ticket.created","Data":{"id":"ticket_1"}}`, once: true, ticketID: "ticket_1"},
+		{name: "space everywhere", body: " \r\n{ \"event\" :\t\"ticket.created\" , \"data\" : { \"id\" : \"ticket_1\" } }\n",
+			once: true, ticketID: "ticket_1"},
+		{name: "quotes and braces in strings", body: `{"event":"ticket.created","data":{"id":"ticket_1","description":"a \\\"}\\\\"},"x":"}"}`,
+			once: true, ticketID: "ticket_1"},
+		{name: "escape in the type", body: `{"event":"ticket\u002ecreated","data":{"id":"ticket_1"}}`, ticketID: "ticket_1"},
+		{name: "escape in a key", body: `{"event":"ticket.created","\u0064ata":{"id":"ticket_1"}}`, ticketID: "ticket_1"},
+		{name: "data twice: the last counts", body: `{"event":"ticket.created","data":{"id":"ticket_1","description":"first"},"data":{"id":"ticket_2"}}`,
+			ticketID: "ticket_2"},
+		{name: "type twice: the last counts", body: `{"event":"job.created","data":{"id":"ticket_1"},"event":"ticket.created"}`,
+			ticketID: "ticket_1"},
+		{name: "not a ticket", body: `{"event":"ticket.created","data":{"id":"ticket_1","priority":5}}`,
+			says: `"ticket.created" event data is not a ticket: json: cannot unmarshal number into Go struct field Ticket.priority`},
+		{name: "bad time in the ticket", body: `{"event":"ticket.created","data":{"id":"ticket_1","createdAt":"yesterday"}}`,
+			says: `"ticket.created" event data is not a ticket: parsing time`},
+		{name: "data a string", body: `{"event":"ticket.created","data":"ticket_1"}`, says: "json: cannot unmarshal string"},
+		{name: "data null", body: `{"event":"ticket.created","data":null}`, says: `"ticket.created" event has no data`},
+		{name: "no data", body: `{"event":"ticket.created"}`, says: `"ticket.created" event has no data`},
+		{name: "unknown type", body: `{"event":"widget.spun","data":{"id":"ticket_1"}}`, says: `a "widget.spun" event carries no ticket`},
+	}
+	v := newTestVerifier(t, testSecret)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			e, err := parseSigned(t, v, tt.body)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if once := e.decoded != nil; once != tt.once {
+				t.Errorf("Parse decoded the ticket: %t, want %t", once, tt.once)
+			}
+			tk, err := e.Ticket()
+			switch {
+			case tt.says == "" && (err != nil || tk.ID != tt.ticketID):
+				t.Errorf("Ticket() = %+v, %v; want ID %s", tk, err, tt.ticketID)
+			case tt.says != "" && (err == nil || !strings.Contains(err.Error(), tt.says)):
+				t.Errorf("Ticket() = %+v, %v; want an error saying %s", tk, err, tt.says)
+			}
+			if got, want := records(e), records(handBuilt(e)); got != want {
+				t.Errorf("accessors of the parsed event:\n%s\nof the same event built by hand:\n%s", got, want)
+			}
+		})
+	}
+}
+
+// TestEventAccessorsReturnCopies: the caller may change what an accessor
+// returns, from any goroutine, without changing the Event.
+func TestEventAccessorsReturnCopies(t *testing.T) {
+	t.Parallel()
+	v := newTestVerifier(t, testSecret)
+	e, err := parseSigned(t, v, `{"event":"invoice.paid","data":{"id":"inv_1","lineItems":[{"itemId":"item_1","quantity":2,"unitPrice":75.00}]}}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Go(func() {
+			in, err := e.Invoice()
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			in.ID, in.LineItems[0].ItemID = "changed", "changed"
+		})
+	}
+	wg.Wait()
+	first, _ := e.Invoice()
+	second, err := e.Invoice()
+	if err != nil || first == second || second.ID != "inv_1" || second.LineItems[0].ItemID != "item_1" {
+		t.Errorf("Invoice() after changes to earlier results = %+v (%p, and %p before), %v; want inv_1 with item_1, a new value",
+			second, second, first, err)
+	}
+}
+
+// TestEventDataReplaced: an accessor decodes Data when it is no longer the
+// Data that Parse decoded; a copy of the Event keeps Parse's work.
+func TestEventDataReplaced(t *testing.T) {
+	t.Parallel()
+	v := newTestVerifier(t, testSecret)
+	e, err := parseSigned(t, v, ticketPayload)
+	if err != nil {
+		t.Fatal(err)
+	}
+	copied := *e
+	if tk, err := copied.Ticket(); err != nil || tk.ID != "ticket_123" {
+		t.Errorf("Ticket() of a copy = %+v, %v; want ticket_123", tk, err)
+	}
+	e.Data = json.RawMessage(`{"id":"ticket_9"}`)
+	if tk, err := e.Ticket(); err != nil || tk.ID != "ticket_9" {
+		t.Errorf("Ticket() after Data was replaced = %+v, %v; want ticket_9", tk, err)
+	}
+	e.Data = e.Data[:0]
+	if tk, err := e.Ticket(); err == nil {
+		t.Errorf("Ticket() after Data was emptied = %+v, want an error", tk)
 	}
 }
 
