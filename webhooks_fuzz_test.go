@@ -1,7 +1,9 @@
 package blueclerk
 
 import (
+	"bytes"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"net/http"
 	"strconv"
@@ -49,36 +51,59 @@ func FuzzVerify(f *testing.F) {
 }
 
 // FuzzParse signs each body, so that the decoder, not the signature check,
-// sees it: nothing may panic, and an accepted event has its type and id.
+// sees it: nothing may panic, and Parse, which decodes the record with the
+// rest of the payload where it can, must agree with Event's plain decoding,
+// whose accessors decode Data: the same success or failure, the same fields,
+// the same records or errors.
 func FuzzParse(f *testing.F) {
 	for _, body := range []string{
 		ticketPayload,
 		`{"event":"job.completed","timestamp":"2024-01-15T10:30:00Z","data":{"id":"job_1","scheduledDate":"2024-02-01T09:00:00Z"}}`,
 		`{"event":"invoice.paid","timestamp":"2024-01-15T10:30:00Z","data":{"lineItems":[{"quantity":1e400,"unitPrice":-0.5}],"dueDate":"2024-13-45"}}`,
+		`{"event":"invoice.sent","data":{"id":"inv_1","lineItems":[{"itemId":"i","quantity":2,"unitPrice":75.00}],"dueDate":"2024-02-01"}}`,
 		`{"event":"estimate.approved","data":{"lineItems":null}}`,
 		`{"event":"widget.spun","data":[1,2,3]}`,
 		`{"event":"ticket.created","data":"ticket_1"}`,
 		`{"event":"","data":{}}`,
 		`{"event":"ticket.created","timestamp":null,"data":null}`,
-		`null`, `[]`, `{`, `"`, ``,
+		`{"data":{"id":"ticket_1"},"event":"ticket.created"}`,
+		`{"EVENT":"ticket.created","Data":{"id":"ticket_1"},"data":{"id":"ticket_2"}}`,
+		`{"event":"ticket\u002ecreated","\u0064ata":{"id":"ticket_1"}}`,
+		`{"event":"job.created","data":{"id":"j"},"event":"ticket.created"}`,
+		`{"event":"ticket.created","data":{"id":"a \\\"}]\\\\","priority":5}}`,
+		`{"event":"ticket.created","data":{"id":"t","createdAt":"yesterday"}}`,
+		`{"event":"ticket.created","data":{"id":"t"}} x`,
+		`{"event":"ticket.created","data":{"id":"t"},}`,
+		` {"event" : "ticket.created" , "data" : [ {"id":"t"} ] } `,
+		`{"event":"ticket.created","data":tru}`,
+		`{"\u00e9vent":"ticket.created","data":{"id":"t"}}`,
+		`null`, `[]`, `{}`, `{`, `"`, ``,
 	} {
 		f.Add([]byte(body))
 	}
 	v := newTestVerifier(f, testSecret)
 	f.Fuzz(func(t *testing.T, body []byte) {
 		e, err := v.Parse(signedHeader(t, testSecret, "msg_1", testNow, body), body)
+		if errors.Is(err, ErrInvalidSignature) || errors.Is(err, ErrWebhookTimestamp) {
+			t.Fatalf("a signed body failed verification: %v", err)
+		}
+		want := &Event{ID: "msg_1"}
+		wantErr := json.Unmarshal(body, want)
+		if wantErr == nil && want.Type == "" {
+			wantErr = errors.New(`no "event"`)
+		}
+		if (err == nil) != (wantErr == nil) {
+			t.Fatalf("Parse = %+v, %v; plain decoding: %v", e, err, wantErr)
+		}
 		if err != nil {
-			if errors.Is(err, ErrInvalidSignature) || errors.Is(err, ErrWebhookTimestamp) {
-				t.Fatalf("a signed body failed verification: %v", err)
-			}
 			return
 		}
-		if e.ID != "msg_1" || e.Type == "" {
-			t.Fatalf("Parse = %+v, want ID msg_1 and a type", e)
+		if e.ID != want.ID || e.Type != want.Type || !e.Timestamp.Equal(want.Timestamp) ||
+			e.Timestamp.String() != want.Timestamp.String() || !bytes.Equal(e.Data, want.Data) || (e.Data == nil) != (want.Data == nil) {
+			t.Fatalf("Parse = %+v, plain decoding %+v", e, want)
 		}
-		_, _ = e.Ticket()
-		_, _ = e.Job()
-		_, _ = e.Invoice()
-		_, _ = e.Estimate()
+		if got, want := records(e), records(want); got != want {
+			t.Fatalf("accessors of the parsed event:\n%s\nof the plainly decoded one:\n%s", got, want)
+		}
 	})
 }
