@@ -832,64 +832,59 @@ func postDelivery(t *testing.T, srv *httptest.Server, id string) (int, error) {
 }
 
 // TestHandlerPanic: a panic in fn is answered 500 over a real connection,
-// not a dropped one, is logged without the delivery's content, and forgets
-// the claim, so that a redelivery runs fn again.
+// not a dropped one, and is logged without the delivery's content; fn may
+// still abort the response with http.ErrAbortHandler, as any handler may.
+// Either way the claim is forgotten, so that a redelivery runs fn again.
 func TestHandlerPanic(t *testing.T) {
 	t.Parallel()
-	v := newTestVerifier(t, testSecret)
-	var calls atomic.Int32
-	srv, logged := loopbackHandler(t, v.Handler(func(ctx context.Context, e *Event) error {
-		if calls.Add(1) == 1 {
-			panic("fn broke")
-		}
-		return nil
-	}))
+	tests := []struct {
+		name  string
+		value any
+		abort bool
+	}{
+		{name: "a value", value: "fn broke"},
+		{name: "http.ErrAbortHandler", value: http.ErrAbortHandler, abort: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			v := newTestVerifier(t, testSecret)
+			var calls atomic.Int32
+			srv, logged := loopbackHandler(t, v.Handler(func(ctx context.Context, e *Event) error {
+				if calls.Add(1) == 1 {
+					panic(tt.value)
+				}
+				return nil
+			}))
 
-	status, err := postDelivery(t, srv, "msg_1")
-	if err != nil || status != http.StatusInternalServerError {
-		t.Fatalf("fn panicked: status %d, err %v; want 500", status, err)
-	}
-	log := logged.String()
-	for _, want := range []string{"panic", "msg_1", "fn broke", "webhooks_test.go"} {
-		if !strings.Contains(log, want) {
-			t.Errorf("server log %q does not say %q", log, want)
-		}
-	}
-	key, _ := decodeSecret(testSecret)
-	sig := signedHeader(t, testSecret, "msg_1", testNow, []byte(ticketPayload)).Get("Webhook-Signature")
-	for _, secret := range []string{"Leaky faucet", "cust_456", strings.TrimPrefix(sig, "v1,"), string(key), strings.TrimPrefix(testSecret, "whsec_")} {
-		if strings.Contains(log, secret) {
-			t.Errorf("server log %q shows %q", log, secret)
-		}
-	}
+			status, err := postDelivery(t, srv, "msg_1")
+			log := logged.String()
+			switch {
+			case tt.abort && err == nil:
+				t.Fatalf("fn aborted: status %d, want the connection dropped", status)
+			case tt.abort && log != "":
+				t.Errorf("an abort was logged: %q", log)
+			case !tt.abort && (err != nil || status != http.StatusInternalServerError):
+				t.Fatalf("fn panicked: status %d, err %v; want 500", status, err)
+			case !tt.abort:
+				for _, want := range []string{"panic", "msg_1", "fn broke", "webhooks_test.go"} {
+					if !strings.Contains(log, want) {
+						t.Errorf("server log %q does not say %q", log, want)
+					}
+				}
+				key, _ := decodeSecret(testSecret)
+				sig := signedHeader(t, testSecret, "msg_1", testNow, []byte(ticketPayload)).Get("Webhook-Signature")
+				for _, secret := range []string{"Leaky faucet", "cust_456", strings.TrimPrefix(sig, "v1,"), string(key), strings.TrimPrefix(testSecret, "whsec_")} {
+					if strings.Contains(log, secret) {
+						t.Errorf("server log %q shows %q", log, secret)
+					}
+				}
+			}
 
-	if status, err := postDelivery(t, srv, "msg_1"); err != nil || status != http.StatusNoContent || calls.Load() != 2 {
-		t.Errorf("redelivery after a panic: status %d, err %v, fn called %d times; want 204, 2", status, err, calls.Load())
-	}
-}
-
-// TestHandlerPanicAbort: fn may abort the response with
-// http.ErrAbortHandler, as any handler may; the claim is forgotten all the
-// same.
-func TestHandlerPanicAbort(t *testing.T) {
-	t.Parallel()
-	v := newTestVerifier(t, testSecret)
-	var calls atomic.Int32
-	srv, logged := loopbackHandler(t, v.Handler(func(ctx context.Context, e *Event) error {
-		if calls.Add(1) == 1 {
-			panic(http.ErrAbortHandler)
-		}
-		return nil
-	}))
-
-	if status, err := postDelivery(t, srv, "msg_1"); err == nil {
-		t.Fatalf("fn aborted: status %d, want the connection dropped", status)
-	}
-	if status, err := postDelivery(t, srv, "msg_1"); err != nil || status != http.StatusNoContent || calls.Load() != 2 {
-		t.Errorf("redelivery after an abort: status %d, err %v, fn called %d times; want 204, 2", status, err, calls.Load())
-	}
-	if log := logged.String(); log != "" {
-		t.Errorf("an abort was logged: %q", log)
+			if status, err := postDelivery(t, srv, "msg_1"); err != nil || status != http.StatusNoContent || calls.Load() != 2 {
+				t.Errorf("redelivery: status %d, err %v, fn called %d times; want 204, 2", status, err, calls.Load())
+			}
+		})
 	}
 }
 
