@@ -78,19 +78,21 @@ type TicketsService service
 
 // List returns every ticket of the authenticated company (GET
 // /api/v1/tickets), following pages when the server sends them.
-func (s *TicketsService) List(ctx context.Context) ([]*Ticket, error) {
-	return list[Ticket](ctx, s.client, apiPrefix+"/tickets", "tickets")
+func (s *TicketsService) List(ctx context.Context, opts ...CallOption) ([]*Ticket, error) {
+	return list[Ticket](ctx, s.client, apiPrefix+"/tickets", "tickets", opts)
 }
 
 // All yields the company's tickets one at a time (GET /api/v1/tickets); see
 // [LeadsService.All].
-func (s *TicketsService) All(ctx context.Context) iter.Seq2[*Ticket, error] {
-	return all[Ticket](ctx, s.client, apiPrefix+"/tickets", "tickets")
+func (s *TicketsService) All(ctx context.Context, opts ...CallOption) iter.Seq2[*Ticket, error] {
+	return all[Ticket](ctx, s.client, apiPrefix+"/tickets", "tickets", opts)
 }
 
 // Create creates a ticket (POST /api/v1/tickets) and returns it as stored.
 // Invalid params fail with [ErrInvalidRequest] before anything is sent. A
 // lost answer fails with [ErrOutcomeUnknown]: the ticket may exist.
-func (s *TicketsService) Create(ctx context.Context, p *CreateTicketParams) (*Ticket, error) {
-	return create[Ticket](ctx, s.client, apiPrefix+"/tickets", "ticket", p)
+func (s *TicketsService) Create(ctx context.Context, p *CreateTicketParams, opts ...CallOption) (*Ticket, error) {
+	return create[Ticket](ctx, s.client, apiPrefix+"/tickets", "ticket", p, opts)
 }
+
+func (t *Ticket) objectID() string { return t.ID }
