@@ -362,6 +362,7 @@ func testLoopbackLogin(t *testing.T) {
 	var page string
 	tok, err := blueclerk.LoopbackLogin(t.Context(), cfg, func(authURL string) error {
 		assert.True(t, strings.HasPrefix(authURL, srv.URL+"/oauth/authorize?"), authURL)
+		assert.Contains(t, authURL, "prompt=consent", "extra authorization parameters are sent")
 		resp, err := browser(t, true).Get(authURL)
 		if err != nil {
 			return err
@@ -370,7 +371,7 @@ func testLoopbackLogin(t *testing.T) {
 		b, err := io.ReadAll(resp.Body)
 		page = string(b)
 		return err
-	})
+	}, oauth2.SetAuthURLParam("prompt", "consent"))
 	require.NoError(t, err)
 	assert.Contains(t, page, "Logged in", "the browser is told the login is done")
 	assert.Equal(t, "leads.read", tok.Extra("scope"))

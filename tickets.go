@@ -9,22 +9,15 @@ import (
 // Priority is a ticket's urgency.
 type Priority string
 
-// Ticket priorities. [TicketsService.Create] accepts only these.
+// Ticket priorities. The API documentation shows "high"; the others are
+// expected, not documented. Any other value is sent as given and the API
+// decides whether it takes it.
 const (
 	PriorityLow    Priority = "low"
 	PriorityMedium Priority = "medium"
 	PriorityHigh   Priority = "high"
 	PriorityUrgent Priority = "urgent"
 )
-
-// known reports whether p is one of the priorities above.
-func (p Priority) known() bool {
-	switch p {
-	case PriorityLow, PriorityMedium, PriorityHigh, PriorityUrgent:
-		return true
-	}
-	return false
-}
 
 // TicketStatus is where a ticket stands. Values the server sends that are
 // not listed here are kept as they are.
@@ -50,7 +43,7 @@ type Ticket struct {
 }
 
 // CreateTicketParams is the body of POST /api/v1/tickets. CustomerID and
-// Description are required; Priority, when set, must be a known [Priority].
+// Description are required; Priority is sent as given when set.
 type CreateTicketParams struct {
 	CustomerID  string   `json:"customerId"`
 	PropertyID  string   `json:"propertyId,omitempty"`
@@ -66,8 +59,6 @@ func (p *CreateTicketParams) validate() error {
 		return invalidf("ticket customerId is required")
 	case p.Description == "":
 		return invalidf("ticket description is required")
-	case p.Priority != "" && !p.Priority.known():
-		return invalidf("ticket priority %q is not one of low, medium, high, urgent", string(p.Priority))
 	}
 	return nil
 }
