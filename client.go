@@ -37,6 +37,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/blueclerk/blueclerk-go/internal/backoff"
@@ -89,6 +90,8 @@ type Client struct {
 	ts                oauth2.TokenSource
 	backoff           backoff.Policy
 	userAgent         string
+	uaHeader          []string                  // userAgent as a header value
+	auth              atomic.Pointer[authValue] // the last Authorization value built
 	logger            *slog.Logger
 	plan              Plan
 	maxRetries        int
@@ -257,6 +260,7 @@ func NewClient(ts oauth2.TokenSource, opts ...Option) (*Client, error) {
 		}
 	}
 	c.ts = ts
+	c.uaHeader = []string{c.userAgent}
 	c.backoff = defaultBackoff
 	if c.limiter == nil {
 		c.limiter = NewLimiter(c.plan)
@@ -341,6 +345,10 @@ func (c *Client) url(path string) string {
 	return u.String()
 }
 
+// jsonType is the header value of Accept and Content-Type; header values
+// are shared, never modified.
+var jsonType = []string{"application/json"}
+
 // newCall builds the request of one call and its state. A non-nil body is
 // sent as JSON; a write (any method but GET, HEAD, OPTIONS, TRACE, PUT and
 // DELETE) gets an Idempotency-Key, the caller's or a fresh one, which every
@@ -366,10 +374,10 @@ func (c *Client) newCall(ctx context.Context, method, rawURL string, body any, o
 	if err != nil {
 		return nil, nil, fmt.Errorf("%w: %v (not sent)", ErrInvalidRequest, err)
 	}
-	req.Header["Accept"] = []string{"application/json"}
-	req.Header["User-Agent"] = []string{c.userAgent}
+	req.Header["Accept"] = jsonType
+	req.Header["User-Agent"] = c.uaHeader
 	if body != nil {
-		req.Header["Content-Type"] = []string{"application/json"}
+		req.Header["Content-Type"] = jsonType
 	}
 	if cl.write {
 		cl.key = rand.Text()
@@ -377,6 +385,13 @@ func (c *Client) newCall(ctx context.Context, method, rawURL string, body any, o
 			cl.key = cl.opts.key
 		}
 		req.Header["Idempotency-Key"] = []string{cl.key}
+		// Only the retry layer resends a write: the way to rewind its body
+		// is kept in the call, out of every transport's sight, and a write
+		// without a body gets an empty one that net/http cannot rewind.
+		cl.getBody, req.GetBody = req.GetBody, nil
+		if req.Body == nil || req.Body == http.NoBody {
+			req.Body, req.ContentLength = emptyBody{}, 0
+		}
 	}
 	if cl.opts != nil {
 		for k, v := range cl.opts.header {
@@ -410,7 +425,7 @@ func malformed(req *http.Request, err error) error {
 // such as an HTML page from a proxy.
 func checkJSON(req *http.Request, resp *http.Response) error {
 	ct := resp.Header.Get("Content-Type")
-	if ct == "" {
+	if ct == "" || ct == "application/json" || strings.HasPrefix(ct, "application/json;") {
 		return nil
 	}
 	mt, _, err := mime.ParseMediaType(ct)
@@ -425,13 +440,15 @@ func checkJSON(req *http.Request, resp *http.Response) error {
 func (c *Client) pages(ctx context.Context, path string, opts []CallOption) iter.Seq2[*http.Response, error] {
 	return func(yield func(*http.Response, error) bool) {
 		next := c.url(path)
-		seen := make(map[string]bool)
+		var seen map[string]bool // the pages read, made once a Link is followed
 		for next != "" {
 			if seen[next] {
 				yield(nil, fmt.Errorf("%w: GET %s: Link rel=\"next\" loops back to %s", ErrMalformedResponse, path, next))
 				return
 			}
-			seen[next] = true
+			if seen != nil {
+				seen[next] = true
+			}
 			req, cl, err := c.newCall(ctx, http.MethodGet, next, nil, opts)
 			if err != nil {
 				yield(nil, err)
@@ -451,7 +468,11 @@ func (c *Client) pages(ctx context.Context, path string, opts []CallOption) iter
 			// The caller's transport may leave resp.Request unset, and the
 			// transport's copy carries the token: keep the request we built.
 			resp.Request = req
+			cur := next
 			next, err = c.nextPage(req.URL, resp.Header)
+			if next != "" && seen == nil {
+				seen = map[string]bool{cur: true}
+			}
 			if err != nil {
 				drainClose(resp.Body)
 				yield(nil, err)

@@ -22,9 +22,10 @@ var defaultBackoff = backoff.Policy{Base: 500 * time.Millisecond, Cap: 30 * time
 // call is one request's state across its attempts: what the caller asked
 // for and what the attempts have learnt.
 type call struct {
-	opts     *callOptions // nil when the call has none
-	write    bool         // sent once unless it surely did not happen
-	key      string       // a write's Idempotency-Key
+	opts     *callOptions                  // nil when the call has none
+	write    bool                          // sent once unless it surely did not happen
+	key      string                        // a write's Idempotency-Key
+	getBody  func() (io.ReadCloser, error) // rewinds a write's body
 	attempts int
 	happened bool   // a write may have been carried out
 	token    string // the access token last sent, cut out of what the answer echoes
@@ -116,30 +117,37 @@ func (c *Client) send(req *http.Request, cl *call, redirect bool) (resp *http.Re
 	}
 }
 
-// attempt returns the request to send as attempt n: a shallow copy of req
-// with its own header map carrying the token, the body (replayed from
-// req.GetBody after the first attempt) and, for a write, no GetBody, so that
-// only this layer resends it. cancel, nil without a per-attempt timeout,
-// ends the attempt's context once its answer is done with.
+// attempt returns the request to send as attempt n, carrying the token:
+// the first goes as req itself; a retry, or an attempt with a timeout, is a
+// copy with its own header map and its body rewound. A write's requests
+// never carry GetBody, so only this layer resends them. cancel, nil without
+// a per-attempt timeout, ends the attempt's context once its answer is done
+// with.
 func (c *Client) attempt(req *http.Request, cl *call, tok *oauth2.Token, n int) (r *http.Request, cancel context.CancelFunc, err error) {
+	auth := c.authorization(tok)
+	cl.token = tok.AccessToken
+	if n == 0 && c.attemptTimeout == 0 {
+		req.Header["Authorization"] = auth
+		return req, nil, nil
+	}
 	cp := *req
 	cp.Header = make(http.Header, len(req.Header)+1)
 	for k, v := range req.Header {
 		cp.Header[k] = v
 	}
-	tok.SetAuthHeader(&cp)
-	cl.token = tok.AccessToken
-	if n > 0 && req.GetBody != nil {
-		if cp.Body, err = req.GetBody(); err != nil {
-			return nil, nil, fmt.Errorf("blueclerk: replaying the request body: %w", err)
+	cp.Header["Authorization"] = auth
+	if n > 0 {
+		getBody := req.GetBody
+		if cl.write {
+			getBody = cl.getBody
 		}
-	}
-	if cl.write {
-		cp.GetBody = nil
-		if cp.Body == nil || cp.Body == http.NoBody {
-			// A bodyless request with GetBody unset still counts as
-			// replayable to net/http; an empty body of our own does not.
-			cp.Body, cp.ContentLength = emptyBody{}, 0
+		switch {
+		case getBody != nil:
+			if cp.Body, err = getBody(); err != nil {
+				return nil, nil, fmt.Errorf("blueclerk: replaying the request body: %w", err)
+			}
+		case cl.write:
+			cp.Body = emptyBody{}
 		}
 	}
 	if t := c.attemptTimeout; t > 0 {
@@ -148,6 +156,24 @@ func (c *Client) attempt(req *http.Request, cl *call, tok *oauth2.Token, n int) 
 		return cp.WithContext(ctx), cancel, nil
 	}
 	return &cp, nil, nil
+}
+
+// authValue is an Authorization header value and the token it is for.
+type authValue struct {
+	typ, access string
+	value       []string
+}
+
+// authorization returns the Authorization header value for tok, reusing
+// the last one built while the token stays the same.
+func (c *Client) authorization(tok *oauth2.Token) []string {
+	typ := tok.Type()
+	if a := c.auth.Load(); a != nil && a.access == tok.AccessToken && a.typ == typ {
+		return a.value
+	}
+	a := &authValue{typ: typ, access: tok.AccessToken, value: []string{typ + " " + tok.AccessToken}}
+	c.auth.Store(a)
+	return a.value
 }
 
 // emptyBody is a body of no bytes that net/http cannot rewind.
