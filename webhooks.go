@@ -401,9 +401,8 @@ func (v *WebhookVerifier) Parse(h http.Header, body []byte) (*Event, error) {
 }
 
 // decodeEvent decodes body, the payload of the delivery id: with its record
-// in one pass when decodeEventOnce can, and otherwise into Event's own
-// fields, leaving the record to the accessors. Its errors are those of the
-// latter decoding.
+// when decodeEventOnce can, and otherwise into Event's own fields, leaving
+// the record to the accessors. Its errors are those of the latter decoding.
 func decodeEvent(id string, body []byte) (*Event, error) {
 	if e, ok := decodeEventOnce(id, body); ok {
 		return e, nil
@@ -418,60 +417,52 @@ func decodeEvent(id string, body []byte) (*Event, error) {
 	return e, nil
 }
 
-// decodeEventOnce decodes body and the record it carries in one
-// json.Unmarshal. It reports false when it cannot vouch for the result
-// being the one Event's own decoding gives: body is not an object of
-// plain keys each at most once, or does not decode (a record that is not
-// of its kind included).
+// decodeEventOnce decodes body with the record it carries, reading the
+// envelope itself and the record with json.Unmarshal, once. It reports false
+// when it cannot vouch for the result being the one Event's own decoding
+// gives: scanPayload cannot, or a value does not decode (a record that is
+// not of its kind included).
 func decodeEventOnce(id string, body []byte) (*Event, bool) {
-	typ, data, ok := envelope(body)
+	p, ok := scanPayload(body)
 	if !ok {
 		return nil, false
 	}
-	if data == nil || string(data) == "null" {
-		typ = nil // no record to decode
-	}
-	switch kind := eventKind(string(typ)); kind {
-	case kindTicket:
-		return decodeAs[Ticket](id, body, data, kind)
-	case kindJob:
-		return decodeAs[Job](id, body, data, kind)
-	case kindInvoice:
-		return decodeAs[Invoice](id, body, data, kind)
-	case kindEstimate:
-		return decodeAs[Estimate](id, body, data, kind)
-	}
-	return decodeAs[skipJSON](id, body, data, "")
-}
-
-// decodeAs decodes body, whose "data" is data, as an event carrying a T of
-// kind ("" for none to keep).
-func decodeAs[T any](id string, body, data []byte, kind string) (*Event, bool) {
-	d := new(eventDecoding[T])
-	if err := json.Unmarshal(body, d); err != nil || d.Type == "" {
+	e := Event{ID: id, Type: EventType(p.typ), Data: p.data}
+	if e.Type == "" || p.timestamp != nil && e.Timestamp.UnmarshalJSON(p.timestamp) != nil {
 		return nil, false
 	}
-	e := &d.event
-	*e = Event{ID: id, Type: d.Type, Timestamp: d.Timestamp, Data: data}
-	if kind != "" && eventKind(string(d.Type)) == kind {
-		e.decoded, e.decodedFrom = &d.Data, e.Data
+	if p.data != nil && string(p.data) != "null" {
+		switch eventKind(string(e.Type)) {
+		case kindTicket:
+			return withRecord[Ticket](e)
+		case kindJob:
+			return withRecord[Job](e)
+		case kindInvoice:
+			return withRecord[Invoice](e)
+		case kindEstimate:
+			return withRecord[Estimate](e)
+		}
+		if !json.Valid(p.data) {
+			return nil, false
+		}
 	}
-	return e, true
+	return &e, true
 }
 
-// eventDecoding is a payload with its record decoded as a T, and the Event
-// made of it, in one allocation.
-type eventDecoding[T any] struct {
-	Type      EventType `json:"event"`
-	Timestamp time.Time `json:"timestamp"`
-	Data      T         `json:"data"`
-	event     Event
+// withRecord returns e with its Data decoded as a T, both in one
+// allocation, or false when Data is not a T.
+func withRecord[T any](e Event) (*Event, bool) {
+	d := new(struct {
+		event  Event
+		record T
+	})
+	if json.Unmarshal(e.Data, &d.record) != nil {
+		return nil, false
+	}
+	d.event = e
+	d.event.decoded, d.event.decodedFrom = &d.record, e.Data
+	return &d.event, true
 }
-
-// skipJSON decodes any JSON value into nothing.
-type skipJSON struct{}
-
-func (*skipJSON) UnmarshalJSON([]byte) error { return nil }
 
 // ParseRequest reads r's body, at most [WebhookVerifier.MaxBodyBytes], then
 // verifies and decodes it like [WebhookVerifier.Parse]. A larger body fails
@@ -717,68 +708,102 @@ func SignWebhook(secret, id string, ts time.Time, body []byte) (string, error) {
 	return "v1," + sign(key, id, ts.Unix(), body), nil
 }
 
-// envelope finds, in the JSON object body, the contents of the string under
-// its "event" key (nil when that is not a string without escapes) and the
-// value under its "data" key (nil when absent), matching keys in any letter
-// case, as encoding/json does. It reports false when body is not an object,
-// a key holds an escape or a byte beyond ASCII, or either key appears more
-// than once. It checks no more than it needs to find them: on a body that
-// is not JSON it may report true, and the caller's decoding fails.
-func envelope(body []byte) (typ, data []byte, ok bool) {
-	var nEvent, nData int
+// payload is what scanPayload finds in a webhook body.
+type payload struct {
+	typ       []byte // the contents of the string under "event"
+	timestamp []byte // the value under "timestamp", nil when absent
+	data      []byte // the value under "data", nil when absent
+}
+
+// scanPayload finds the values of a payload's keys, matched in any letter
+// case as encoding/json matches them to Event's fields. It checks that body
+// is one JSON object whose other values are JSON and whose "event" is a
+// string; the caller checks the timestamp and data. It reports false when
+// body is not such an object, or when it cannot vouch for reading it as
+// encoding/json does: a key holds an escape or a byte beyond ASCII, a key
+// appears twice, or "event" holds an escape or is not UTF-8.
+func scanPayload(body []byte) (p payload, ok bool) {
+	var typ []byte
 	i := skipSpace(body, 0)
 	if i == len(body) || body[i] != '{' {
-		return nil, nil, false
+		return p, false
 	}
-	if i = skipSpace(body, i+1); i < len(body) && body[i] == '}' {
-		return nil, nil, true
-	}
-	for {
+	i = skipSpace(body, i+1)
+	for more := i < len(body) && body[i] != '}'; more; {
 		if i == len(body) || body[i] != '"' {
-			return nil, nil, false
+			return p, false
 		}
 		end := skipString(body, i)
 		if end < 0 {
-			return nil, nil, false
+			return p, false
 		}
 		key := body[i+1 : end-1]
-		for _, c := range key {
-			if c == '\\' || c >= utf8.RuneSelf {
-				return nil, nil, false
-			}
+		if !plainString(key) || !isASCII(key) {
+			return p, false
 		}
 		if i = skipSpace(body, end); i == len(body) || body[i] != ':' {
-			return nil, nil, false
+			return p, false
 		}
 		i = skipSpace(body, i+1)
 		if end = skipValue(body, i); end < 0 {
-			return nil, nil, false
+			return p, false
 		}
+		value := body[i:end]
+		var dst *[]byte
 		switch {
 		case bytes.EqualFold(key, []byte("event")):
-			nEvent++
-			typ = body[i:end]
+			dst = &typ
+		case bytes.EqualFold(key, []byte("timestamp")):
+			dst = &p.timestamp
 		case bytes.EqualFold(key, []byte("data")):
-			nData++
-			data = body[i:end]
+			dst = &p.data
+		case !json.Valid(value):
+			return p, false
 		}
-		i = skipSpace(body, end)
-		if i < len(body) && body[i] == ',' {
+		if dst != nil {
+			if *dst != nil {
+				return p, false
+			}
+			*dst = value
+		}
+		switch i = skipSpace(body, end); {
+		case i < len(body) && body[i] == ',':
 			i = skipSpace(body, i+1)
-			continue
+		case i < len(body) && body[i] == '}':
+			more = false
+		default:
+			return p, false
 		}
-		if i == len(body) || body[i] != '}' {
-			return nil, nil, false
+	}
+	if i == len(body) || skipSpace(body, i+1) != len(body) {
+		return p, false
+	}
+	if len(typ) < 2 || typ[0] != '"' || !plainString(typ[1:len(typ)-1]) || !utf8.Valid(typ) {
+		return p, false
+	}
+	p.typ = typ[1 : len(typ)-1]
+	return p, true
+}
+
+// plainString reports whether s, the contents of a JSON string, holds no
+// escape and no control character: whether it is the string's value.
+func plainString(s []byte) bool {
+	for _, c := range s {
+		if c == '\\' || c < ' ' {
+			return false
 		}
-		break
 	}
-	if nEvent > 1 || nData > 1 {
-		return nil, nil, false
+	return true
+}
+
+// isASCII reports whether s holds ASCII only.
+func isASCII(s []byte) bool {
+	for _, c := range s {
+		if c >= utf8.RuneSelf {
+			return false
+		}
 	}
-	if len(typ) < 2 || typ[0] != '"' || bytes.IndexByte(typ, '\\') >= 0 {
-		return nil, data, true
-	}
-	return typ[1 : len(typ)-1], data, true
+	return true
 }
 
 // skipSpace returns the index of the first byte of b at or after i that is

@@ -77,6 +77,14 @@ func FuzzParse(f *testing.F) {
 		` {"event" : "ticket.created" , "data" : [ {"id":"t"} ] } `,
 		`{"event":"ticket.created","data":tru}`,
 		`{"\u00e9vent":"ticket.created","data":{"id":"t"}}`,
+		`{"event":"ticket.created","x":tru,"data":{"id":"t"}}`,
+		`{"event":"ticket.created","x":[1,{"y":"]"}],"data":{"id":"t"}}`,
+		`{"event":"ticket.created","timestamp":"2024-01-15T10:30:00.5+01:00","data":{"id":"t"}}`,
+		`{"event":"ticket.created","timestamp":1705314600,"data":{"id":"t"}}`,
+		`{"Timestamp":"2024-01-15T10:30:00Z","timestamp":null,"event":"job.created","data":{"id":"j"}}`,
+		"{\"event\":\"ticket.cr\xffated\",\"data\":{\"id\":\"t\"}}",
+		"{\"ev\x01nt\":\"ticket.created\",\"data\":{\"id\":\"t\"}}",
+		"{\"event\":\"ticket.created\",\"data\":{\"id\":\"t\"}}\xef\xbb\xbf",
 		`null`, `[]`, `{}`, `{`, `"`, ``,
 	} {
 		f.Add([]byte(body))

@@ -353,6 +353,9 @@ func TestParse(t *testing.T) {
 		"bad time":    `{"event":"ticket.created","timestamp":"yesterday","data":{}}`,
 		"event a num": `{"event":3,"data":{}}`,
 		"truncated":   ticketPayload[:40],
+		"trailing":    ticketPayload + ` {}`,
+		"bad value":   `{"event":"ticket.created","extra":tru,"data":{}}`,
+		"bad data":    `{"event":"widget.spun","data":{"rpm":}}`,
 	} {
 		if e, err := parse(t, body); err == nil || errors.Is(err, ErrInvalidSignature) {
 			t.Errorf("%s: Parse = %+v, %v; want a decoding error", name, e, err)
