@@ -36,6 +36,7 @@ func TestMain(m *testing.M) {
 	if shared != nil {
 		shared.stop()
 	}
+	stopCluster()
 	if code == 0 {
 		if err := goleak.Find(); err != nil {
 			fmt.Fprintln(os.Stderr, "goleak:", err)
@@ -106,36 +107,45 @@ func ownRedis(t testing.TB) *redisServer {
 type redisServer struct {
 	bin  string
 	port int
+	args []string // configuration beyond the port and persistence
 	proc *os.Process
 	done chan struct{} // closed when proc has exited
 }
 
-// startRedisServer starts redis-server on a free loopback port and waits
-// until it answers PING.
-func startRedisServer() (*redisServer, error) {
+// startRedisServer starts redis-server on a free loopback port, with args
+// added to its command line, and waits until it answers PING.
+func startRedisServer(args ...string) (*redisServer, error) {
 	bin, err := exec.LookPath("redis-server")
 	if err != nil {
 		return nil, fmt.Errorf("redis-server not found in PATH")
 	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	port, err := freePort()
 	if err != nil {
 		return nil, err
 	}
-	port := l.Addr().(*net.TCPAddr).Port
-	_ = l.Close()
-	s := &redisServer{bin: bin, port: port}
+	s := &redisServer{bin: bin, port: port, args: args}
 	if err := s.start(); err != nil {
 		return nil, err
 	}
 	return s, nil
 }
 
+// freePort returns a loopback TCP port that was free a moment ago.
+func freePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
 func (s *redisServer) addr() string { return "127.0.0.1:" + strconv.Itoa(s.port) }
 
 // start runs the server on s.port, empty, and waits until it answers.
 func (s *redisServer) start() error {
-	cmd := exec.Command(s.bin, "--port", strconv.Itoa(s.port), "--bind", "127.0.0.1",
-		"--save", "", "--appendonly", "no", "--dir", os.TempDir(), "--loglevel", "warning")
+	cmd := exec.Command(s.bin, append([]string{"--port", strconv.Itoa(s.port), "--bind", "127.0.0.1",
+		"--save", "", "--appendonly", "no", "--dir", os.TempDir(), "--loglevel", "warning"}, s.args...)...)
 	if err := cmd.Start(); err != nil {
 		return fmt.Errorf("starting redis-server: %w", err)
 	}
