@@ -76,34 +76,17 @@ func (s *toyDeliveryStore) Finish(_ context.Context, id string, handled bool) er
 // delivery store, sound and with each flaw.
 func TestDeliveryStoreSuite(t *testing.T) {
 	t.Parallel()
-	var cases []flawCase
-	for _, tc := range []struct {
-		flaw deliveryFlaw
-		want string
-		also []string
-	}{
-		{soundDeliveries, "", nil},
-		{grantsTwice, "ConcurrentClaimsOneWins", nil},
-		{claimedIsDone, "ClaimHeldUntilFinished", []string{"ConcurrentClaimsOneWins", "FinishUnhandledReleasesClaim", "IDsIndependent"}},
-		{keepsFailedClaim, "FinishUnhandledReleasesClaim", []string{"IDsIndependent"}},
-		{forgetsDone, "HandledIsDone", []string{"IDsIndependent"}},
-		{failedFinishUndoes, "HandledIsDone", nil},
-		{sharesIDs, "IDsIndependent", nil},
-	} {
-		name := flawName(tc.want)
-		if tc.flaw == failedFinishUndoes {
-			name += " (undone by a stray Finish)"
-		}
-		cases = append(cases, flawCase{
-			name: name,
-			want: tc.want,
-			also: tc.also,
-			run: func(t *recorder) {
-				testDeliveryStore(t, func(*recorder) blueclerk.DeliveryStore {
-					return &toyDeliveryStore{flaw: tc.flaw, ids: make(map[string]blueclerk.DeliveryState)}
-				})
-			},
+	checkSuite(t, []flawCase[deliveryFlaw]{
+		{flaw: soundDeliveries},
+		{flaw: grantsTwice, want: "ConcurrentClaimsOneWins"},
+		{flaw: claimedIsDone, want: "ClaimHeldUntilFinished", also: []string{"ConcurrentClaimsOneWins", "FinishUnhandledReleasesClaim", "IDsIndependent"}},
+		{flaw: keepsFailedClaim, want: "FinishUnhandledReleasesClaim", also: []string{"IDsIndependent"}},
+		{flaw: forgetsDone, want: "HandledIsDone", also: []string{"IDsIndependent"}},
+		{flaw: failedFinishUndoes, want: "HandledIsDone", note: " (undone by a stray Finish)"},
+		{flaw: sharesIDs, want: "IDsIndependent"},
+	}, func(t *recorder, flaw deliveryFlaw) {
+		testDeliveryStore(t, func(*recorder) blueclerk.DeliveryStore {
+			return &toyDeliveryStore{flaw: flaw, ids: make(map[string]blueclerk.DeliveryState)}
 		})
-	}
-	checkSuite(t, cases)
+	})
 }

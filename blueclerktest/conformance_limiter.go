@@ -233,10 +233,7 @@ func limiterInFlightBounded[T tb[T]](t T, newLimiter newLimiterFunc) {
 func limiterLowestWins[T tb[T]](t T, newLimiter newLimiterFunc) {
 	l := newLimiter(blueclerk.PlanPro)
 	reset := time.Now().Add(time.Hour)
-	var held []func(blueclerk.RateLimit)
-	for i := range 3 {
-		held = append(held, mustGrant(t, l, "request %d before any report", i+1))
-	}
+	held := grantBeforeReport(t, l, 3)
 	held[0](blueclerk.RateLimit{Limit: 500, Remaining: 5, Reset: reset})
 	held[1](blueclerk.RateLimit{Limit: 500, Remaining: 2, Reset: reset})
 	held[2](blueclerk.RateLimit{Limit: 500, Remaining: 7, Reset: reset}) // left earlier, arrived later
@@ -248,10 +245,7 @@ func limiterLowestWins[T tb[T]](t T, newLimiter newLimiterFunc) {
 func limiterNewWindow[T tb[T]](t T, newLimiter newLimiterFunc) {
 	l := newLimiter(blueclerk.PlanPro)
 	reset := time.Now().Add(time.Hour)
-	var held []func(blueclerk.RateLimit)
-	for i := range 3 {
-		held = append(held, mustGrant(t, l, "request %d before any report", i+1))
-	}
+	held := grantBeforeReport(t, l, 3)
 	held[0](blueclerk.RateLimit{Limit: 500, Remaining: 0, Reset: reset})
 	notGranted(t, l, "with none left")
 	held[1](blueclerk.RateLimit{Limit: 500, Remaining: 10, Reset: reset.Add(time.Hour)})
@@ -360,7 +354,7 @@ func acquireAsync(ctx context.Context, l blueclerk.Limiter, maxWait time.Duratio
 	return start(what, func() acquired {
 		release, err := l.Acquire(ctx, maxWait)
 		if err == nil && release == nil {
-			err = errors.New("Acquire returned a nil release function and no error")
+			err = errors.New("no error, but a nil release function")
 		}
 		return acquired{release, err}
 	})
@@ -383,6 +377,17 @@ func mustGrant(t reporter, l blueclerk.Limiter, format string, args ...any) func
 		t.Fatalf("Acquire for %s: %s; want a grant at once", what, describe(r.err))
 	}
 	return r.release
+}
+
+// grantBeforeReport acquires n requests of a fresh l, which must grant
+// them at once, and returns their releases.
+func grantBeforeReport(t reporter, l blueclerk.Limiter, n int) []func(blueclerk.RateLimit) {
+	t.Helper()
+	var held []func(blueclerk.RateLimit)
+	for i := range n {
+		held = append(held, mustGrant(t, l, "request %d before any report", i+1))
+	}
+	return held
 }
 
 // report tells l a budget, as the answer to one request.

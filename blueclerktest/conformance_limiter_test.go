@@ -161,33 +161,20 @@ func (l *toyLimiter) count() {
 // scenario for the rule it breaks.
 func TestLimiterSuite(t *testing.T) {
 	t.Parallel()
-	var cases []flawCase
-	for _, tc := range []struct {
-		flaw limiterFlaw
-		want string   // the scenario that must fail
-		also []string // scenarios that may fail too
-	}{
-		{soundLimiter, "", nil},
-		{grantsFreePlan, "FreePlanRefused", nil},
-		{ignoresInFlight, "RequestsInFlightCount", []string{"ConcurrentCallersNeverOverdraw", "WaitsForAnswersInFlight", "InFlightWaitBoundedByMaxWait", "ContextEndsWait"}},
-		{refusesInFlightWait, "WaitsForAnswersInFlight", []string{"ContextEndsWait", "ConcurrentCallersNeverOverdraw"}},
-		{unboundedInFlightWait, "InFlightWaitBoundedByMaxWait", nil},
-		{lastReportWins, "LowestRemainingWins", []string{"ConcurrentCallersNeverOverdraw"}},
-		{keepsFirstWindow, "LaterResetStartsNewWindow", []string{"WaitsForAnswersInFlight"}},
-		{neverRefuses, "RefusedPastWaitBound", []string{"ConcurrentCallersNeverOverdraw", "WaitsForAnswersInFlight"}},
-		{staysSpentAfterReset, "WaitsForReset", nil},
-		{ignoresCancel, "ContextEndsWait", nil},
-	} {
-		cases = append(cases, flawCase{
-			name: flawName(tc.want),
-			want: tc.want,
-			also: tc.also,
-			run: func(t *recorder) {
-				testLimiter(t, func(_ *recorder, p blueclerk.Plan) blueclerk.Limiter {
-					return &toyLimiter{flaw: tc.flaw, plan: p}
-				})
-			},
+	checkSuite(t, []flawCase[limiterFlaw]{
+		{flaw: soundLimiter},
+		{flaw: grantsFreePlan, want: "FreePlanRefused"},
+		{flaw: ignoresInFlight, want: "RequestsInFlightCount", also: []string{"ConcurrentCallersNeverOverdraw", "WaitsForAnswersInFlight", "InFlightWaitBoundedByMaxWait", "ContextEndsWait"}},
+		{flaw: refusesInFlightWait, want: "WaitsForAnswersInFlight", also: []string{"ContextEndsWait", "ConcurrentCallersNeverOverdraw"}},
+		{flaw: unboundedInFlightWait, want: "InFlightWaitBoundedByMaxWait"},
+		{flaw: lastReportWins, want: "LowestRemainingWins", also: []string{"ConcurrentCallersNeverOverdraw"}},
+		{flaw: keepsFirstWindow, want: "LaterResetStartsNewWindow", also: []string{"WaitsForAnswersInFlight"}},
+		{flaw: neverRefuses, want: "RefusedPastWaitBound", also: []string{"ConcurrentCallersNeverOverdraw", "WaitsForAnswersInFlight"}},
+		{flaw: staysSpentAfterReset, want: "WaitsForReset"},
+		{flaw: ignoresCancel, want: "ContextEndsWait"},
+	}, func(t *recorder, flaw limiterFlaw) {
+		testLimiter(t, func(_ *recorder, p blueclerk.Plan) blueclerk.Limiter {
+			return &toyLimiter{flaw: flaw, plan: p}
 		})
-	}
-	checkSuite(t, cases)
+	})
 }

@@ -102,31 +102,36 @@ type suiteReport struct {
 }
 
 // flawCase is one implementation a suite's own test runs the suite on: the
-// sound one (want "") or one with a flaw, which must fail the scenario
-// want, and may fail those in also.
-type flawCase struct {
-	name string
+// sound one (want "") or one with flaw, which must fail the scenario want,
+// and may fail those in also.
+type flawCase[F any] struct {
+	flaw F
 	want string
 	also []string
-	run  func(t *recorder) // runs the suite on the implementation
+	note string // tells apart the cases that break one scenario
 }
 
-// checkSuite runs every case's suite under a recorder of its own, all at
-// once (a suite mostly waits, and on a broken implementation waits
-// longest), then checks each case's report in a subtest.
-func checkSuite(t *testing.T, cases []flawCase) {
+// checkSuite runs suite on the implementation of every case, each under a
+// recorder of its own and all at once (a suite mostly waits, and on a
+// broken implementation waits longest), then checks each case's report in
+// a subtest.
+func checkSuite[F any](t *testing.T, cases []flawCase[F], suite func(t *recorder, flaw F)) {
 	reports := make([]suiteReport, len(cases))
 	var wg sync.WaitGroup
 	for i, tc := range cases {
 		wg.Go(func() {
 			root := newRecorder("")
-			root.Run("", tc.run)
+			root.Run("", func(t *recorder) { suite(t, tc.flaw) })
 			reports[i] = suiteReport{failures: root.failures, log: root.log}
 		})
 	}
 	wg.Wait()
 	for i, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) { checkReport(t, reports[i], tc.want, tc.also...) })
+		name := "sound"
+		if tc.want != "" {
+			name = "breaks " + tc.want
+		}
+		t.Run(name+tc.note, func(t *testing.T) { checkReport(t, reports[i], tc.want, tc.also...) })
 	}
 }
 
@@ -151,14 +156,6 @@ func checkReport(t *testing.T, rep suiteReport, want string, also ...string) {
 			t.Log(line)
 		}
 	}
-}
-
-// flawName names the case of a flaw by the scenario it must fail.
-func flawName(want string) string {
-	if want == "" {
-		return "sound"
-	}
-	return "breaks " + want
 }
 
 func TestRecorder(t *testing.T) {

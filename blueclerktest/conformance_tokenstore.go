@@ -2,6 +2,7 @@ package blueclerktest
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -235,7 +236,7 @@ type locked struct {
 func lockToken(ctx context.Context, l blueclerk.TokenLocker) locked {
 	unlock, err := l.LockToken(ctx)
 	if err == nil && unlock == nil {
-		err = fmt.Errorf("LockToken returned a nil unlock function and no error")
+		err = errors.New("no error, but a nil unlock function")
 	}
 	return locked{unlock, err}
 }

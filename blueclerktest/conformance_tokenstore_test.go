@@ -110,51 +110,27 @@ func (s *toyLockingStore) LockToken(ctx context.Context) (func(), error) {
 // store, sound and with each flaw.
 func TestTokenStoreSuite(t *testing.T) {
 	t.Parallel()
-	var cases []flawCase
-	for _, tc := range []struct {
-		flaw tokenFlaw
-		want string
-	}{
-		{soundTokens, ""},
-		{soundTokensWithLock, ""},
-		{emptyBeforeSave, "NothingBeforeSave"},
-		{dropsExpiry, "RoundTrip"},
-		{expiryToTheMinute, "RoundTrip"},
-		{dropsRefreshToken, "RoundTrip"},
-		{mergesSaves, "SaveReplaces"},
-		{tornSaves, "ConcurrentSaveAndLoadNeverTorn"},
-		{lockDoesNotExclude, "TokenLockerExcludes"},
-		{lockIgnoresContext, "TokenLockerExcludes"},
-	} {
-		var also []string
-		if tc.flaw == dropsExpiry || tc.flaw == dropsRefreshToken || tc.flaw == expiryToTheMinute {
-			also = []string{"ConcurrentSaveAndLoadNeverTorn"} // the tokens loaded differ from those saved
-		}
-		cases = append(cases, flawCase{
-			name: flawName(tc.want) + tokenFlawNames[tc.flaw],
-			want: tc.want,
-			also: also,
-			run: func(t *recorder) {
-				testTokenStore(t, func(t *recorder) blueclerk.TokenStore {
-					if tc.flaw < firstFlawWithLock {
-						return &toyTokenStore{flaw: tc.flaw}
-					}
-					s := &toyLockingStore{toyTokenStore: toyTokenStore{flaw: tc.flaw}, lock: make(chan struct{}, 1), stopped: make(chan struct{})}
-					t.Cleanup(func() { close(s.stopped) })
-					return s
-				})
-			},
+	// The tokens these flaws load differ from those saved, concurrently too.
+	differ := []string{"ConcurrentSaveAndLoadNeverTorn"}
+	checkSuite(t, []flawCase[tokenFlaw]{
+		{flaw: soundTokens},
+		{flaw: soundTokensWithLock, note: " with a lock"},
+		{flaw: emptyBeforeSave, want: "NothingBeforeSave"},
+		{flaw: dropsExpiry, want: "RoundTrip", also: differ, note: " (no expiry)"},
+		{flaw: expiryToTheMinute, want: "RoundTrip", also: differ, note: " (expiry to the minute)"},
+		{flaw: dropsRefreshToken, want: "RoundTrip", also: differ, note: " (no refresh token)"},
+		{flaw: mergesSaves, want: "SaveReplaces"},
+		{flaw: tornSaves, want: "ConcurrentSaveAndLoadNeverTorn"},
+		{flaw: lockDoesNotExclude, want: "TokenLockerExcludes", note: " (lock not exclusive)"},
+		{flaw: lockIgnoresContext, want: "TokenLockerExcludes", note: " (lock ignores ctx)"},
+	}, func(t *recorder, flaw tokenFlaw) {
+		testTokenStore(t, func(t *recorder) blueclerk.TokenStore {
+			if flaw < firstFlawWithLock {
+				return &toyTokenStore{flaw: flaw}
+			}
+			s := &toyLockingStore{toyTokenStore: toyTokenStore{flaw: flaw}, lock: make(chan struct{}, 1), stopped: make(chan struct{})}
+			t.Cleanup(func() { close(s.stopped) })
+			return s
 		})
-	}
-	checkSuite(t, cases)
-}
-
-// tokenFlawNames tells apart the cases that break one scenario.
-var tokenFlawNames = map[tokenFlaw]string{
-	soundTokensWithLock: " with a lock",
-	dropsExpiry:         " (no expiry)",
-	expiryToTheMinute:   " (expiry to the minute)",
-	dropsRefreshToken:   " (no refresh token)",
-	lockDoesNotExclude:  " (lock not exclusive)",
-	lockIgnoresContext:  " (lock ignores ctx)",
+	})
 }

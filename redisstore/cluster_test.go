@@ -27,7 +27,7 @@ var (
 )
 
 // clusterClient returns a client of the shared Redis Cluster, closed when
-// the test ends. It skips the test when redis-server or redis-cli is
+// the test ends, with shortTimeouts on every node. It skips the test when redis-server or redis-cli is
 // missing, except on CI (CI=true), where that is a failure.
 func clusterClient(t testing.TB) *redis.ClusterClient {
 	t.Helper()
@@ -40,14 +40,10 @@ func clusterClient(t testing.TB) *redis.ClusterClient {
 		t.Fatal(clusterErr)
 	}
 	rdb := redis.NewClusterClient(&redis.ClusterOptions{
-		Addrs:        cluster.addrs(),
-		DialTimeout:  time.Second,
-		ReadTimeout:  time.Second,
-		WriteTimeout: time.Second,
-		MaxRetries:   -1,
-
-		DialerRetries:         1,
-		ContextTimeoutEnabled: true,
+		Addrs:      cluster.addrs(),
+		MaxRetries: -1,
+		// Each node's connections, as those of a standalone server.
+		NewClient: func(o *redis.Options) *redis.Client { return redis.NewClient(shortTimeouts(o)) },
 	})
 	t.Cleanup(func() { _ = rdb.Close() })
 	return rdb

@@ -63,22 +63,22 @@ func requireRedis(t testing.TB) {
 	t.Skipf("skipping: %s (install the redis-server package to run it)", missing)
 }
 
-// newClient returns a client of srv closed when the test ends, with short
-// timeouts so that a stopped server fails commands quickly.
+// newClient returns a client of srv closed when the test ends, with
+// shortTimeouts.
 func newClient(t testing.TB, srv *redisServer) *redis.Client {
 	t.Helper()
-	rdb := redis.NewClient(&redis.Options{
-		Addr:         srv.addr(),
-		DialTimeout:  time.Second,
-		ReadTimeout:  time.Second,
-		WriteTimeout: time.Second,
-		MaxRetries:   -1,
-
-		DialerRetries:         1,
-		ContextTimeoutEnabled: true,
-	})
+	rdb := redis.NewClient(shortTimeouts(&redis.Options{Addr: srv.addr()}))
 	t.Cleanup(func() { _ = rdb.Close() })
 	return rdb
+}
+
+// shortTimeouts sets the options of every connection the tests make, so
+// that a stopped server fails commands quickly, and returns o.
+func shortTimeouts(o *redis.Options) *redis.Options {
+	o.DialTimeout, o.ReadTimeout, o.WriteTimeout = time.Second, time.Second, time.Second
+	o.MaxRetries, o.DialerRetries = -1, 1
+	o.ContextTimeoutEnabled = true
+	return o
 }
 
 // sharedClient returns a client of the shared server; it skips the test
