@@ -334,11 +334,19 @@ func (l *Limiter) Acquire(ctx context.Context, maxWait time.Duration) (func(blue
 	}
 	id := rand.Text()
 	paced := false
-	var bound time.Time // with the rest of the budget in flight, when to stop asking
+	var (
+		// With the rest of the budget in flight: when to stop asking, and
+		// the refusal then.
+		bound time.Time
+		held  error
+	)
 	for {
 		now := l.now()
 		d, err := l.decide(ctx, now, id, paced)
 		if err != nil {
+			if held != nil && errors.Is(err, context.DeadlineExceeded) {
+				return nil, held // the deadline came while Redis was asked again
+			}
 			return l.unavailable(ctx, maxWait, err)
 		}
 		var (
@@ -365,9 +373,10 @@ func (l *Limiter) Acquire(ctx context.Context, maxWait time.Duration) (func(blue
 			if bound.IsZero() {
 				bound = inFlightBound(ctx, maxWait)
 			}
+			held = l.refusal(now, d, d.wait)
 			wait = min(pollEvery/2+mathrand.N(pollEvery), time.Until(bound))
 			if wait <= 0 {
-				return nil, l.refusal(now, d, d.wait)
+				return nil, held
 			}
 			wake = l.wake()
 		case spent:
@@ -382,7 +391,7 @@ func (l *Limiter) Acquire(ctx context.Context, maxWait time.Duration) (func(blue
 		if d.status == busy && (errors.Is(err, context.DeadlineExceeded) || err == nil && !time.Now().Before(bound)) {
 			// The bound came before the answers: Redis is not asked again
 			// under a ctx that may have ended.
-			return nil, l.refusal(now, d, d.wait)
+			return nil, held
 		}
 		if err != nil {
 			return nil, err
