@@ -22,13 +22,14 @@ import (
 const (
 	// promptly is how long a call that must not wait may take: a refusal,
 	// a grant with budget left, a return after ctx is canceled. It covers a
-	// round trip to a loaded server.
-	promptly = time.Second
+	// round trip to a server, and a machine busy with other tests under the
+	// race detector.
+	promptly = 2 * time.Second
 	// quietFor is how long the suites watch a call that must go on
 	// waiting.
 	quietFor = 100 * time.Millisecond
 	// callLimit is the longest the suites wait for any call.
-	callLimit = 5 * time.Second
+	callLimit = 10 * time.Second
 )
 
 // tb is what the suites need of a test. *testing.T satisfies tb[*testing.T];

@@ -118,14 +118,14 @@ func limiterNeverOverdraw[T tb[T]](t T, newLimiter newLimiterFunc) {
 	// A server's account: each request takes one, and its answer reports
 	// what was left when it was served.
 	var served atomic.Int64
-	ctx, cancel := context.WithTimeout(t.Context(), 2*promptly)
+	ctx, cancel := context.WithTimeout(t.Context(), promptly)
 	defer cancel()
 	var wg sync.WaitGroup
 	ends := make(chan error, callers)
 	for range callers {
 		wg.Go(func() {
 			for {
-				release, err := l.Acquire(ctx, promptly)
+				release, err := l.Acquire(ctx, promptly/2)
 				if err != nil {
 					ends <- err
 					return
@@ -136,7 +136,7 @@ func limiterNeverOverdraw[T tb[T]](t T, newLimiter newLimiterFunc) {
 			}
 		})
 	}
-	call(t, 3*promptly, "the concurrent callers", func() bool { wg.Wait(); return true })
+	call(t, 2*promptly, "the concurrent callers", func() bool { wg.Wait(); return true })
 	close(ends)
 	for err := range ends {
 		if _, ok := errors.AsType[*blueclerk.RateLimitError](err); !ok {

@@ -70,7 +70,7 @@ func tokenSaveReplaces[T tb[T]](t T, s blueclerk.TokenStore) {
 }
 
 func tokenNeverTorn[T tb[T]](t T, s blueclerk.TokenStore) {
-	const savers, saves, loaders, minLoads = 4, 25, 4, 25
+	const savers, saves, loaders, minLoads = 4, 8, 4, 25
 	save(t, s, numberedToken(0))
 	ctx, cancel := context.WithTimeout(t.Context(), callLimit)
 	defer cancel()
