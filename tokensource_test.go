@@ -575,8 +575,8 @@ func TestSecretsNeverInErrors(t *testing.T) {
 	}
 }
 
-// The cost a request pays to get a current token: the persistent source's
-// fast path against x/oauth2's own reuse of a valid token.
+// The cost a request pays to get a current token: the fast path of both
+// sources against x/oauth2's own reuse of a valid token.
 func BenchmarkTokenSourceFastPath(b *testing.B) {
 	tok := &oauth2.Token{AccessToken: "at", RefreshToken: "rt", Expiry: time.Now().Add(time.Hour)}
 	b.Run("baseline=oauth2.ReuseTokenSource", func(b *testing.B) {
@@ -595,6 +595,23 @@ func BenchmarkTokenSourceFastPath(b *testing.B) {
 			if _, err := ts.Token(); err != nil {
 				b.Fatal(err)
 			}
+		}
+	})
+	b.Run("ClientCredentialsTokenSource", func(b *testing.B) {
+		s := newMemAuthServer()
+		ctx := context.WithValue(b.Context(), oauth2.HTTPClient, s.memClient())
+		ts := ClientCredentialsTokenSource(ctx, clientCredentials(s))
+		if _, err := ts.Token(); err != nil {
+			b.Fatal(err)
+		}
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := ts.Token(); err != nil {
+				b.Fatal(err)
+			}
+		}
+		if n := s.tokenRequestCount(); n != 1 {
+			b.Fatalf("%d token requests, want 1", n)
 		}
 	})
 }
