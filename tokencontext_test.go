@@ -1,0 +1,273 @@
+package blueclerk
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.uber.org/goleak"
+	"golang.org/x/oauth2"
+)
+
+// hungEndpoint is a token endpoint on a loopback port that holds every
+// token request until release is called.
+type hungEndpoint struct {
+	*authServer
+	ctx      context.Context // carries a client for the endpoint under oauth2.HTTPClient
+	answered atomic.Int32    // token requests answered
+	release  func()          // lets every token request, held or later, be answered
+	close    func()          // releases, then closes the server and the client's connections
+}
+
+func newHungEndpoint(t *testing.T) *hungEndpoint {
+	h := &hungEndpoint{authServer: newAuthHandler()}
+	gate := make(chan struct{})
+	h.onToken = func() { <-gate }
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h.handler.ServeHTTP(w, r)
+		if r.URL.Path == "/oauth/token" {
+			h.answered.Add(1)
+		}
+	}))
+	h.URL = srv.URL
+	tr := &http.Transport{}
+	h.ctx = context.WithValue(context.Background(), oauth2.HTTPClient, &http.Client{Transport: tr})
+	h.release = sync.OnceFunc(func() { close(gate) })
+	h.close = sync.OnceFunc(func() {
+		h.release()
+		srv.Close()
+		tr.CloseIdleConnections()
+	})
+	t.Cleanup(h.close)
+	return h
+}
+
+// dueSources builds each of the SDK's token sources so that its first call
+// needs a token request.
+var dueSources = []struct {
+	name string
+	new  func(ctx context.Context, s *authServer) oauth2.TokenSource
+}{
+	{"PersistentTokenSource", func(ctx context.Context, s *authServer) oauth2.TokenSource {
+		return PersistentTokenSource(ctx, s.config(""), &memStore{tok: expiredToken(s)})
+	}},
+}
+
+// waitOrFail waits for done, failing the test (after letting h answer, so
+// that whatever waits on it ends) when that takes 5 s: far longer than any
+// caller's deadline here, far shorter than a renewal's 30 s timeout.
+func waitOrFail(t *testing.T, h *hungEndpoint, done <-chan struct{}, what string) {
+	t.Helper()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		h.close()
+		t.Fatalf("%s: still waiting after 5 s", what)
+	}
+}
+
+// While the token endpoint hangs, each caller returns at its own deadline,
+// and a caller that comes once the endpoint answers gets the token of that
+// one request. Not parallel: goleak looks at every goroutine of the process.
+func TestTokenContextCallerDeadlineWhileRenewalHangs(t *testing.T) {
+	for _, src := range dueSources {
+		t.Run(src.name, func(t *testing.T) {
+			ignore := goleak.IgnoreCurrent()
+			h := newHungEndpoint(t)
+			ts := src.new(h.ctx, h.authServer)
+
+			const callers, deadline = 5, 500 * time.Millisecond
+			errs := make([]error, callers)
+			took := make([]time.Duration, callers)
+			var wg sync.WaitGroup
+			for i := range callers {
+				wg.Go(func() {
+					start := time.Now()
+					ctx, cancel := context.WithTimeout(t.Context(), deadline)
+					defer cancel()
+					_, errs[i] = tokenFor(ctx, ts)
+					took[i] = time.Since(start)
+				})
+			}
+			done := make(chan struct{})
+			go func() { wg.Wait(); close(done) }()
+			waitOrFail(t, h, done, "callers with a 500 ms deadline")
+			for i := range callers {
+				assert.ErrorIs(t, errs[i], context.DeadlineExceeded)
+				assert.GreaterOrEqual(t, took[i], deadline)
+			}
+			assert.LessOrEqual(t, h.tokenRequestCount(), 1)
+
+			h.release()
+			tok, err := tokenFor(t.Context(), ts)
+			require.NoError(t, err)
+			assert.NotEqual(t, "access-old", tok.AccessToken)
+			assert.Equal(t, 1, h.tokenRequestCount(), "one request for every caller")
+
+			h.close()
+			goleak.VerifyNone(t, ignore)
+		})
+	}
+}
+
+// A token request whose callers all gave up goes on: the next caller gets
+// its token without a second request. Not parallel: goleak.
+func TestTokenContextRenewalOutlivesItsCallers(t *testing.T) {
+	for _, src := range dueSources {
+		t.Run(src.name, func(t *testing.T) {
+			ignore := goleak.IgnoreCurrent()
+			h := newHungEndpoint(t)
+			ts := src.new(h.ctx, h.authServer)
+
+			ctx, cancel := context.WithCancel(t.Context())
+			var err error
+			done := make(chan struct{})
+			go func() {
+				defer close(done)
+				_, err = tokenFor(ctx, ts)
+			}()
+			require.Eventually(t, func() bool { return h.tokenRequestCount() == 1 }, 5*time.Second, time.Millisecond)
+			cancel()
+			waitOrFail(t, h, done, "a canceled caller")
+			assert.ErrorIs(t, err, context.Canceled)
+
+			// Answered with no caller waiting.
+			h.release()
+			require.Eventually(t, func() bool { return h.answered.Load() == 1 }, 5*time.Second, time.Millisecond)
+			tok, err := ts.Token()
+			require.NoError(t, err)
+			assert.NotEqual(t, "access-old", tok.AccessToken)
+			assert.Equal(t, 1, h.tokenRequestCount(), "the request was not canceled nor made again")
+
+			h.close()
+			goleak.VerifyNone(t, ignore)
+		})
+	}
+}
+
+// Against an endpoint that never answers, callers return at their own
+// deadlines rather than one 30 s refresh after another; the request ends at
+// its own timeout, and a caller without a deadline gets its error then.
+func TestTokenContextEndpointNeverAnswers(t *testing.T) {
+	t.Parallel()
+	for _, src := range dueSources {
+		t.Run(src.name, func(t *testing.T) {
+			t.Parallel()
+			synctest.Test(t, func(t *testing.T) {
+				s := newMemAuthServer()
+				var requests atomic.Int32
+				never := &http.Client{Transport: roundTripFunc(func(r *http.Request) (*http.Response, error) {
+					requests.Add(1)
+					<-r.Context().Done()
+					return nil, r.Context().Err()
+				})}
+				ts := src.new(context.WithValue(t.Context(), oauth2.HTTPClient, never), s)
+
+				start := time.Now()
+				const deadline = 500 * time.Millisecond
+				var wg sync.WaitGroup
+				for range 5 {
+					wg.Go(func() {
+						ctx, cancel := context.WithTimeout(t.Context(), deadline)
+						defer cancel()
+						_, err := tokenFor(ctx, ts)
+						assert.ErrorIs(t, err, context.DeadlineExceeded)
+						assert.Equal(t, deadline, time.Since(start))
+					})
+				}
+				wg.Wait()
+
+				time.Sleep(time.Second)
+				ctx, cancel := context.WithTimeout(t.Context(), deadline)
+				_, err := tokenFor(ctx, ts)
+				cancel()
+				assert.ErrorIs(t, err, context.DeadlineExceeded)
+				assert.Equal(t, 2*time.Second, time.Since(start), "a later caller joins the request under way")
+
+				_, err = tokenFor(t.Context(), ts)
+				assert.ErrorIs(t, err, context.DeadlineExceeded)
+				assert.Equal(t, tokenTimeout, time.Since(start), "the request ends at its own timeout")
+				assert.EqualValues(t, 1, requests.Load())
+			})
+		})
+	}
+}
+
+// A caller whose ctx has already ended gets its error without a token
+// request being made for it; one with a valid token gets the token.
+func TestTokenContextEndedContext(t *testing.T) {
+	t.Parallel()
+	for _, src := range dueSources {
+		t.Run(src.name, func(t *testing.T) {
+			t.Parallel()
+			synctest.Test(t, func(t *testing.T) {
+				s := newMemAuthServer()
+				ts := src.new(context.WithValue(t.Context(), oauth2.HTTPClient, s.memClient()), s)
+				ended, cancel := context.WithCancel(t.Context())
+				cancel()
+				_, err := tokenFor(ended, ts)
+				assert.ErrorIs(t, err, context.Canceled)
+				assert.Equal(t, 0, s.tokenRequestCount())
+
+				want, err := ts.Token()
+				require.NoError(t, err)
+				got, err := tokenFor(ended, ts)
+				require.NoError(t, err)
+				assert.Same(t, want, got)
+				assert.Equal(t, 1, s.tokenRequestCount())
+			})
+		})
+	}
+}
+
+// panickyStore is a TokenStore whose Load panics.
+type panickyStore struct{ memStore }
+
+func (*panickyStore) Load(context.Context) (*oauth2.Token, error) { panic("store broke") }
+
+// A panic while renewing surfaces in the callers, where it can be recovered,
+// rather than ending the process; the next call tries again.
+func TestTokenContextRenewalPanics(t *testing.T) {
+	t.Parallel()
+	ts := PersistentTokenSource(t.Context(), &oauth2.Config{}, &panickyStore{})
+	for range 2 {
+		assert.PanicsWithValue(t, "store broke", func() { _, _ = ts.Token() })
+	}
+}
+
+// ctxSource is a caller's token source that takes a ctx.
+type ctxSource struct{ got context.Context }
+
+func (s *ctxSource) Token() (*oauth2.Token, error) { return s.TokenContext(context.Background()) }
+
+func (s *ctxSource) TokenContext(ctx context.Context) (*oauth2.Token, error) {
+	s.got = ctx
+	return &oauth2.Token{AccessToken: "from-ctx-source"}, nil
+}
+
+func TestTokenFor(t *testing.T) {
+	t.Parallel()
+	type key struct{}
+	ctx := context.WithValue(t.Context(), key{}, "call")
+	cs := &ctxSource{}
+	tok, err := tokenFor(ctx, cs)
+	require.NoError(t, err)
+	assert.Equal(t, "from-ctx-source", tok.AccessToken)
+	assert.Equal(t, "call", cs.got.Value(key{}), "a source with TokenContext gets the call's ctx")
+
+	tok, err = tokenFor(ctx, oauth2.StaticTokenSource(&oauth2.Token{AccessToken: "static"}))
+	require.NoError(t, err)
+	assert.Equal(t, "static", tok.AccessToken, "any other source is asked with Token")
+
+	for _, src := range dueSources {
+		_, ok := src.new(t.Context(), newMemAuthServer()).(tokenContexter)
+		assert.True(t, ok, "%s has TokenContext", src.name)
+	}
+}
