@@ -27,22 +27,6 @@ const (
 	firstBackoff = 250 * time.Millisecond
 )
 
-// tokenContexter is a token source whose wait for a token the caller's ctx
-// bounds: both of the SDK's sources, and any of a caller's that has the
-// method.
-type tokenContexter interface {
-	TokenContext(ctx context.Context) (*oauth2.Token, error)
-}
-
-// tokenFor gets a token from ts, waiting no longer than ctx allows when ts
-// is a [tokenContexter]; any other source is asked with Token.
-func tokenFor(ctx context.Context, ts oauth2.TokenSource) (*oauth2.Token, error) {
-	if tc, ok := ts.(tokenContexter); ok {
-		return tc.TokenContext(ctx)
-	}
-	return ts.Token()
-}
-
 // PersistentTokenSource returns a token source that keeps its token in
 // store. Its first Token call loads the token a login saved (see
 // [LoopbackLogin] and [AuthSession.Exchange]); a token is renewed a minute
