@@ -58,6 +58,9 @@ var dueSources = []struct {
 	{"PersistentTokenSource", func(ctx context.Context, s *authServer) oauth2.TokenSource {
 		return PersistentTokenSource(ctx, s.config(""), &memStore{tok: expiredToken(s)})
 	}},
+	{"ClientCredentialsTokenSource", func(ctx context.Context, s *authServer) oauth2.TokenSource {
+		return ClientCredentialsTokenSource(ctx, clientCredentials(s))
+	}},
 }
 
 // waitOrFail waits for done, failing the test (after letting h answer, so

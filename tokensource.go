@@ -257,52 +257,51 @@ func fresh(tok *oauth2.Token) bool {
 // [oauth2.Token.Extra].
 //
 // The token is reused until a minute before it expires; however many
-// goroutines ask at once, one request is made. Requests outlive ctx (its
-// values, such as an [*http.Client] under [oauth2.HTTPClient], are kept),
-// are tried up to 3 times within 30 seconds on a 5xx answer or a network
-// error, and fail with an [*AuthorizationError] when the endpoint answers
-// with an error. No goroutine is started; cfg is not modified.
+// goroutines ask at once, one request is made and they all get its result.
+// Requests outlive ctx (its values, such as an [*http.Client] under
+// [oauth2.HTTPClient], are kept), are tried up to 3 times within 30 seconds
+// on a 5xx answer or a network error, and fail with an
+// [*AuthorizationError] when the endpoint answers with an error. cfg is not
+// modified.
+//
+// The source returned also has a method
+//
+//	TokenContext(ctx context.Context) (*oauth2.Token, error)
+//
+// which a [Client] calls with each request's ctx: a valid token is returned
+// at once; otherwise the caller waits for the token request until ctx ends,
+// and then gets ctx's error while the request goes on for the others. Token
+// is TokenContext with [context.Background]. A request runs in a goroutine
+// that ends with it; nothing runs between calls.
 func ClientCredentialsTokenSource(ctx context.Context, cfg *clientcredentials.Config) oauth2.TokenSource {
-	if ctx == nil {
-		ctx = context.Background()
-	}
-	s := &clientCredentialsSource{ctx: context.WithoutCancel(ctx)}
+	c := &clientCredentialsSource{}
+	s := newRenewingSource(ctx, c.renew)
 	if cfg == nil {
 		s.err = invalidf("ClientCredentialsTokenSource: nil *clientcredentials.Config")
-	} else {
-		s.cfg = &clientcredentials.Config{
-			ClientID:       cfg.ClientID,
-			ClientSecret:   cfg.ClientSecret,
-			TokenURL:       cfg.TokenURL,
-			Scopes:         slices.Clone(cfg.Scopes),
-			EndpointParams: maps.Clone(cfg.EndpointParams),
-			AuthStyle:      cfg.AuthStyle,
-		}
-		if s.cfg.AuthStyle == oauth2.AuthStyleAutoDetect {
-			s.cfg.AuthStyle = oauth2.AuthStyleInParams
-		}
+		return s
 	}
-	return oauth2.ReuseTokenSourceWithExpiry(nil, s, expiryDelta)
+	c.cfg = &clientcredentials.Config{
+		ClientID:       cfg.ClientID,
+		ClientSecret:   cfg.ClientSecret,
+		TokenURL:       cfg.TokenURL,
+		Scopes:         slices.Clone(cfg.Scopes),
+		EndpointParams: maps.Clone(cfg.EndpointParams),
+		AuthStyle:      cfg.AuthStyle,
+	}
+	if c.cfg.AuthStyle == oauth2.AuthStyleAutoDetect {
+		c.cfg.AuthStyle = oauth2.AuthStyleInParams
+	}
+	s.err = checkEndpointURL("TokenURL", c.cfg.TokenURL)
+	return s
 }
 
-// clientCredentialsSource requests a new token on every call; the
-// [oauth2.ReuseTokenSourceWithExpiry] around it serialises the calls and
-// reuses the token.
+// clientCredentialsSource is the renewal of
+// [ClientCredentialsTokenSource]'s tokens: a new token each time.
 type clientCredentialsSource struct {
-	ctx context.Context // without cancellation
 	cfg *clientcredentials.Config
-	err error
 }
 
-func (s *clientCredentialsSource) Token() (*oauth2.Token, error) {
-	if s.err != nil {
-		return nil, s.err
-	}
-	if err := checkEndpointURL("TokenURL", s.cfg.TokenURL); err != nil {
-		return nil, err
-	}
-	ctx, cancel := context.WithTimeout(s.ctx, tokenTimeout)
-	defer cancel()
+func (s *clientCredentialsSource) renew(ctx context.Context) (*oauth2.Token, error) {
 	return retryToken(ctx, func(ctx context.Context) (*oauth2.Token, error) {
 		t, err := s.cfg.Token(ctx)
 		return t, tokenError(err, s.cfg.ClientSecret)

@@ -435,6 +435,13 @@ func TestClientCredentialsErrors(t *testing.T) {
 
 	_, err = ClientCredentialsTokenSource(t.Context(), nil).Token()
 	assert.ErrorIs(t, err, ErrInvalidRequest)
+
+	before := s.tokenRequestCount()
+	cfg = clientCredentials(s)
+	cfg.TokenURL = "http://auth.example/oauth/token"
+	_, err = ClientCredentialsTokenSource(t.Context(), cfg).Token()
+	assert.ErrorIs(t, err, ErrInvalidRequest, "plain http to a host that is not loopback")
+	assert.Equal(t, before, s.tokenRequestCount())
 }
 
 func TestClientCredentialsOneRequestForManyGoroutines(t *testing.T) {
