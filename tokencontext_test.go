@@ -155,6 +155,68 @@ func TestTokenContextRenewalOutlivesItsCallers(t *testing.T) {
 	}
 }
 
+// The case as a partner meets it: calls with 500 ms deadlines while the
+// token endpoint hangs each return at their deadline, sending nothing; once
+// it answers, a call goes out with the token of its one request. Not
+// parallel: goleak.
+func TestClientCallsWhileTokenEndpointHangs(t *testing.T) {
+	for _, src := range dueSources {
+		t.Run(src.name, func(t *testing.T) {
+			ignore := goleak.IgnoreCurrent()
+			h := newHungEndpoint(t)
+			ts := src.new(h.ctx, h.authServer)
+			var (
+				mu    sync.Mutex
+				auths []string
+			)
+			api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				mu.Lock()
+				auths = append(auths, r.Header.Get("Authorization"))
+				mu.Unlock()
+				w.Header().Set("Content-Type", "application/json")
+				_, _ = w.Write([]byte(`{"leads": []}`))
+			}))
+			defer api.Close()
+			tr := &http.Transport{}
+			defer tr.CloseIdleConnections()
+			c, err := NewClient(ts, WithBaseURL(api.URL), WithHTTPClient(&http.Client{Transport: tr}))
+			require.NoError(t, err)
+
+			const deadline = 500 * time.Millisecond
+			errs := make([]error, 5)
+			var wg sync.WaitGroup
+			for i := range errs {
+				wg.Go(func() {
+					ctx, cancel := context.WithTimeout(t.Context(), deadline)
+					defer cancel()
+					_, errs[i] = c.Leads.List(ctx)
+				})
+			}
+			done := make(chan struct{})
+			go func() { wg.Wait(); close(done) }()
+			waitOrFail(t, h, done, "calls with a 500 ms deadline")
+			for _, err := range errs {
+				assert.ErrorIs(t, err, context.DeadlineExceeded)
+			}
+
+			h.release()
+			_, err = c.Leads.List(t.Context())
+			require.NoError(t, err)
+			tok, err := ts.Token()
+			require.NoError(t, err)
+			mu.Lock()
+			assert.Equal(t, []string{"Bearer " + tok.AccessToken}, auths, "one call sent, with the new token")
+			mu.Unlock()
+			assert.Equal(t, 1, h.tokenRequestCount())
+
+			h.close()
+			api.Close()
+			tr.CloseIdleConnections()
+			goleak.VerifyNone(t, ignore)
+		})
+	}
+}
+
 // Against an endpoint that never answers, callers return at their own
 // deadlines rather than one 30 s refresh after another; the request ends at
 // its own timeout, and a caller without a deadline gets its error then.
