@@ -26,6 +26,7 @@ type config struct {
 	faultSeed         uint64
 	faultRates        *FaultRates
 	listener          net.Listener
+	control           bool
 }
 
 // WithPlan sets the company's plan (default [blueclerk.PlanPro]), and with it

@@ -4,7 +4,10 @@
 //	go run ./blueclerktest/cmd/blueclerk-fake -addr 127.0.0.1:8080 -plan PRO
 //
 // It prints the server's URL, the OAuth client to log in with and a bearer
-// token with every scope, then serves until interrupted. The flags are
+// token with every scope, then serves until interrupted. It answers control
+// requests under /_fake/ (see blueclerktest.WithControl), so that tests in
+// any language can emit events, inject faults, set the budget and read the
+// webhook deliveries. The flags are
 // described in blueclerktest/README.md and by -help.
 package main
 
@@ -102,6 +105,7 @@ func run(ctx context.Context, args []string, out, errOut io.Writer) error {
 		blueclerktest.WithOAuthClient(*clientID, *clientSecret, redirects...),
 		blueclerktest.WithPageSize(*pageSize),
 		blueclerktest.WithHourlyLimit(*hourlyLimit),
+		blueclerktest.WithControl(),
 	}
 	for _, u := range webhookURLs {
 		opts = append(opts, blueclerktest.WithWebhook(u, *webhookSecret))
@@ -129,6 +133,7 @@ func run(ctx context.Context, args []string, out, errOut io.Writer) error {
 	fmt.Fprintf(out, "  Client ID      %s\n", *clientID)
 	fmt.Fprintf(out, "  Client secret  %s\n", *clientSecret)
 	fmt.Fprintf(out, "  Redirect URIs  %s\n", redirects.String())
+	fmt.Fprintf(out, "  Control        %s/_fake/{emit,faults,budget,deliveries}\n", srv.URL)
 	if len(webhookURLs) > 0 {
 		fmt.Fprintf(out, "  Webhooks       %s\n", webhookURLs.String())
 		fmt.Fprintf(out, "  Webhook secret %s\n", *webhookSecret)
