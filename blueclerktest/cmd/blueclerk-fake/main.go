@@ -17,7 +17,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"net"
 	"os"
 	"os/signal"
 	"strings"
@@ -82,9 +81,6 @@ func run(ctx context.Context, args []string, out, errOut io.Writer) error {
 	default:
 		return fmt.Errorf("-plan %q: want FREE, STARTER, PRO or HIGH", *plan)
 	}
-	if err := checkLoopback(*addr); err != nil {
-		return err
-	}
 	if len(redirects) == 0 {
 		redirects = listFlag{"http://127.0.0.1/callback"}
 	}
@@ -95,9 +91,9 @@ func run(ctx context.Context, args []string, out, errOut io.Writer) error {
 		return fmt.Errorf("-webhook-secret: %w", err)
 	}
 
-	l, err := net.Listen("tcp", *addr)
+	l, err := blueclerktest.Listen(*addr)
 	if err != nil {
-		return err
+		return fmt.Errorf("-addr: %w", err)
 	}
 	opts := []blueclerktest.Option{
 		blueclerktest.WithListener(l),
@@ -144,17 +140,4 @@ func run(ctx context.Context, args []string, out, errOut io.Writer) error {
 	<-ctx.Done()
 	fmt.Fprintln(out, "Stopping.")
 	return nil
-}
-
-// checkLoopback refuses a listen address off loopback: the fake prints its
-// credentials and speaks plain HTTP, which the SDK allows only on loopback.
-func checkLoopback(addr string) error {
-	host, _, err := net.SplitHostPort(addr)
-	if err != nil {
-		return fmt.Errorf("-addr %q: %w", addr, err)
-	}
-	if ip := net.ParseIP(host); strings.EqualFold(host, "localhost") || ip != nil && ip.IsLoopback() {
-		return nil
-	}
-	return fmt.Errorf("-addr %q: the host must be loopback (127.0.0.1, ::1 or localhost)", addr)
 }
