@@ -97,7 +97,7 @@ with exit status 1.`,
 	for _, r := range resources {
 		root.AddCommand(r.command(a))
 	}
-	root.AddCommand(newWebhooksCmd(a), newFakeCmd(a))
+	root.AddCommand(newAPICmd(a), newWebhooksCmd(a), newFakeCmd(a))
 	return root
 }
 
