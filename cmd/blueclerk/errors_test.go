@@ -24,6 +24,8 @@ func TestErrorsAreOneLineOnStderr(t *testing.T) {
 		{"nothing listening", f.env.with("BLUECLERK_BASE_URL=http://127.0.0.1:1"), []string{"leads", "list"}, "check --base-url"},
 		{"plain http off loopback", f.env.with("BLUECLERK_BASE_URL=http://example.com"), []string{"leads", "list"}, "https"},
 		{"login without a client", bare, []string{"login", "--no-browser"}, "--client-id"},
+		{"login with a bad parameter", bare.with("BLUECLERK_CLIENT_ID=app", "BLUECLERK_CLIENT_SECRET=s"),
+			[]string{"login", "--auth-param", "prompt"}, "key=value"},
 		{"fake off loopback", bare, []string{"fake", "serve", "--addr", "0.0.0.0:0"}, "loopback"},
 		{"fake with an unknown plan", bare, []string{"fake", "serve", "--plan", "gold"}, "--plan"},
 	} {

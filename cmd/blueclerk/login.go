@@ -93,9 +93,10 @@ func (l *login) save(dir string) error {
 
 func newLoginCmd(a *app) *cobra.Command {
 	var (
-		clientID  string
-		scopes    string
-		noBrowser bool
+		clientID   string
+		scopes     string
+		noBrowser  bool
+		authParams []string
 	)
 	cmd := &cobra.Command{
 		Use:   "login",
@@ -120,19 +121,39 @@ list. It must allow the redirect URI http://127.0.0.1/callback on any port.
 			if clientID == "" || secret == "" {
 				return errors.New("login needs the OAuth client: pass --client-id (or set BLUECLERK_CLIENT_ID) and set BLUECLERK_CLIENT_SECRET")
 			}
+			opts, err := authOptions(authParams)
+			if err != nil {
+				return err
+			}
 			l := &login{BaseURL: a.base(nil), ClientID: clientID, ClientSecret: secret, Scopes: strings.Fields(scopes)}
-			return a.login(cmd.Context(), l, !noBrowser)
+			return a.login(cmd.Context(), l, !noBrowser, opts)
 		},
 	}
 	f := cmd.Flags()
 	f.StringVar(&clientID, "client-id", "", "OAuth client ID (env BLUECLERK_CLIENT_ID)")
 	f.StringVar(&scopes, "scopes", strings.Join(allScopes, " "), "space-separated scopes to ask for")
 	f.BoolVar(&noBrowser, "no-browser", false, "only print the login URL; do not open a browser")
+	f.StringArrayVar(&authParams, "auth-param", nil,
+		"an extra authorization parameter, `key=value`, such as prompt=consent, which OpenID Connect servers need to grant a refresh token; repeatable")
 	return cmd
 }
 
-// login logs in as l says and stores the login.
-func (a *app) login(ctx context.Context, l *login, browser bool) error {
+// authOptions turns key=value pairs into authorization parameters.
+func authOptions(pairs []string) ([]oauth2.AuthCodeOption, error) {
+	var opts []oauth2.AuthCodeOption
+	for _, p := range pairs {
+		k, v, ok := strings.Cut(p, "=")
+		if !ok || k == "" {
+			return nil, fmt.Errorf("--auth-param %q: want key=value", p)
+		}
+		opts = append(opts, oauth2.SetAuthURLParam(k, v))
+	}
+	return opts, nil
+}
+
+// login logs in as l says, with extra authorization parameters opts, and
+// stores the login.
+func (a *app) login(ctx context.Context, l *login, browser bool, opts []oauth2.AuthCodeOption) error {
 	dir, err := configDir()
 	if err != nil {
 		return err
@@ -145,7 +166,7 @@ func (a *app) login(ctx context.Context, l *login, browser bool) error {
 			openBrowser(authURL)
 		}
 		return nil
-	})
+	}, opts...)
 	if err != nil {
 		return err
 	}

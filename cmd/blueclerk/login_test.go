@@ -14,11 +14,11 @@ import (
 	"time"
 )
 
-// loginAsBrowser runs `blueclerk login` in e against the fake, playing the browser:
-// it reads the login URL the command prints on stderr, GETs it and follows
-// the fake's redirect to the command's loopback callback. It returns what
-// the command printed.
-func loginAsBrowser(t *testing.T, f *fake, e env, args ...string) result {
+// loginAsBrowser runs `blueclerk login` in e against the fake, playing the
+// browser: it reads the login URL the command prints on stderr, GETs it and
+// follows the fake's redirect to the command's loopback callback. It
+// returns what the command printed, and the login URL.
+func loginAsBrowser(t *testing.T, f *fake, e env, args ...string) (result, string) {
 	t.Helper()
 	cmd := exec.Command(binary, append([]string{"login", "--base-url", f.url, "--client-id", "blueclerk-fake", "--no-browser"}, args...)...)
 	cmd.Env = e.with("BLUECLERK_CLIENT_SECRET=blueclerk-fake-secret")
@@ -44,8 +44,10 @@ func loginAsBrowser(t *testing.T, f *fake, e env, args ...string) result {
 		}
 		rest <- all.String()
 	}()
+	var loginURL string
 	select {
 	case u := <-urls:
+		loginURL = u
 		if !strings.HasPrefix(u, f.url+"/oauth/authorize?") {
 			t.Errorf("login URL %q is not the fake's", u)
 		}
@@ -68,7 +70,7 @@ func loginAsBrowser(t *testing.T, f *fake, e env, args ...string) result {
 	if err != nil && !errors.As(err, &exit) {
 		t.Fatal(err)
 	}
-	return result{stdout.String(), errOut, cmd.ProcessState.ExitCode()}
+	return result{stdout.String(), errOut, cmd.ProcessState.ExitCode()}, loginURL
 }
 
 // statusJSON runs `blueclerk status -o json` in e and decodes it.
@@ -86,7 +88,11 @@ func TestLoginStatusLogout(t *testing.T) {
 	t.Parallel()
 	f := startFake(t)
 	e := newEnv(t)
-	r := loginAsBrowser(t, f, e, "--scopes", "leads.read tickets.read tickets.write").ok(t)
+	r, loginURL := loginAsBrowser(t, f, e, "--scopes", "leads.read tickets.read tickets.write", "--auth-param", "prompt=consent")
+	r.ok(t)
+	if !strings.Contains(loginURL, "&prompt=consent&") {
+		t.Errorf("login URL %q lacks prompt=consent", loginURL)
+	}
 	if r.stdout != "" || !strings.Contains(r.stderr, "Logged in to "+f.url) || strings.Contains(r.stderr, "at_") {
 		t.Errorf("login printed stdout %q, stderr %q", r.stdout, r.stderr)
 	}
