@@ -1,13 +1,10 @@
 package main
 
 import (
-	"bufio"
 	"encoding/json"
-	"errors"
 	"io"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -20,57 +17,30 @@ import (
 // returns what the command printed, and the login URL.
 func loginAsBrowser(t *testing.T, f *fake, e env, args ...string) (result, string) {
 	t.Helper()
-	cmd := exec.Command(binary, append([]string{"login", "--base-url", f.url, "--client-id", "blueclerk-fake", "--no-browser"}, args...)...)
-	cmd.Env = e.with("BLUECLERK_CLIENT_SECRET=blueclerk-fake-secret")
-	var stdout strings.Builder
-	cmd.Stdout = &stdout
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	urls := make(chan string, 1)
-	rest := make(chan string, 1)
-	go func() {
-		var all strings.Builder
-		sc := bufio.NewScanner(stderr)
-		for sc.Scan() {
-			all.WriteString(sc.Text() + "\n")
-			if u, ok := strings.CutPrefix(sc.Text(), "Log in to BlueClerk in your browser: "); ok {
-				urls <- u
-			}
-		}
-		rest <- all.String()
-	}()
+	b := startBackground(t, e.with("BLUECLERK_CLIENT_SECRET=blueclerk-fake-secret"), true,
+		append([]string{"login", "--base-url", f.url, "--client-id", "blueclerk-fake", "--no-browser"}, args...)...)
 	var loginURL string
-	select {
-	case u := <-urls:
-		loginURL = u
-		if !strings.HasPrefix(u, f.url+"/oauth/authorize?") {
-			t.Errorf("login URL %q is not the fake's", u)
+	for loginURL == "" {
+		line, ok := b.next(t)
+		if !ok {
+			t.Fatalf("login printed no URL: %q", b.all)
 		}
-		resp, err := http.Get(u) // follows the redirect to the loopback callback
-		if err != nil {
-			t.Fatalf("the browser's GET: %v", err)
-		}
-		page, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusOK || !strings.Contains(string(page), "Logged in") {
-			t.Errorf("the browser got %s: %s", resp.Status, page)
-		}
-	case <-time.After(20 * time.Second):
-		_ = cmd.Process.Kill()
-		t.Fatal("login printed no URL within 20 s")
+		loginURL, _ = strings.CutPrefix(line, "Log in to BlueClerk in your browser: ")
 	}
-	errOut := <-rest
-	err = cmd.Wait()
-	var exit *exec.ExitError
-	if err != nil && !errors.As(err, &exit) {
-		t.Fatal(err)
+	if !strings.HasPrefix(loginURL, f.url+"/oauth/authorize?") {
+		t.Errorf("login URL %q is not the fake's", loginURL)
 	}
-	return result{stdout.String(), errOut, cmd.ProcessState.ExitCode()}, loginURL
+	resp, err := http.Get(loginURL) // follows the redirect to the loopback callback
+	if err != nil {
+		t.Fatalf("the browser's GET: %v", err)
+	}
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(page), "Logged in") {
+		t.Errorf("the browser got %s: %s", resp.Status, page)
+	}
+	code := b.wait(t)
+	return result{b.other.String(), strings.Join(b.all, "\n") + "\n", code}, loginURL
 }
 
 // statusJSON runs `blueclerk status -o json` in e and decodes it.

@@ -127,57 +127,105 @@ type fake struct {
 	env        env // for commands against it with its token
 }
 
+// background is the command running in the background, one of its outputs
+// read line by line as it comes.
+type background struct {
+	cmd   *exec.Cmd
+	lines chan string   // the watched output's lines; closed at its end
+	done  chan error    // the command's end, once the watched output ended
+	other *bytes.Buffer // the other output; read it after done
+	all   []string      // the lines next returned
+}
+
+// startBackground starts the command with args in e, watching its stderr
+// when watchStderr, else its stdout. The test kills it if it still runs at
+// the end.
+func startBackground(t *testing.T, e env, watchStderr bool, args ...string) *background {
+	t.Helper()
+	b := &background{cmd: exec.Command(binary, args...), lines: make(chan string, 64), done: make(chan error, 1), other: new(bytes.Buffer)}
+	b.cmd.Env = e
+	var watched io.Reader
+	var err error
+	if watchStderr {
+		b.cmd.Stdout = b.other
+		watched, err = b.cmd.StderrPipe()
+	} else {
+		b.cmd.Stderr = b.other
+		watched, err = b.cmd.StdoutPipe()
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := b.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		sc := bufio.NewScanner(watched)
+		for sc.Scan() {
+			b.lines <- sc.Text()
+		}
+		close(b.lines)
+		b.done <- b.cmd.Wait()
+	}()
+	t.Cleanup(func() { _ = b.cmd.Process.Kill() })
+	return b
+}
+
+// next returns the watched output's next line, or false at its end; it
+// fails the test when none comes within 20 s.
+func (b *background) next(t *testing.T) (string, bool) {
+	t.Helper()
+	select {
+	case line, ok := <-b.lines:
+		if ok {
+			b.all = append(b.all, line)
+		}
+		return line, ok
+	case <-time.After(20 * time.Second):
+		t.Fatalf("%q printed nothing more within 20 s after %q", b.cmd.Args[1:], b.all)
+		return "", false
+	}
+}
+
+// wait waits up to 10 s for the command to end and returns its exit status.
+func (b *background) wait(t *testing.T) int {
+	t.Helper()
+	for {
+		if _, ok := b.next(t); !ok {
+			break
+		}
+	}
+	select {
+	case err := <-b.done:
+		var exit *exec.ExitError
+		if err != nil && !errors.As(err, &exit) {
+			t.Fatal(err)
+		}
+		return b.cmd.ProcessState.ExitCode()
+	case <-time.After(10 * time.Second):
+		t.Fatalf("%q did not end within 10 s", b.cmd.Args[1:])
+		return -1
+	}
+}
+
 // startFake starts `blueclerk fake serve` on a free port with args, reads
 // its url: and token: lines, and stops it with SIGINT when the test ends,
 // checking that it exits 0.
 func startFake(t *testing.T, args ...string) *fake {
 	t.Helper()
-	cmd := exec.Command(binary, append([]string{"fake", "serve", "--addr", "127.0.0.1:0"}, args...)...)
-	cmd.Env = newEnv(t)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan error, 1)
+	b := startBackground(t, newEnv(t), false, append([]string{"fake", "serve", "--addr", "127.0.0.1:0"}, args...)...)
 	t.Cleanup(func() {
-		_ = cmd.Process.Signal(os.Interrupt)
-		select {
-		case err := <-exited:
-			if err != nil {
-				t.Errorf("fake serve ended with %v after SIGINT\nstderr: %s", err, stderr.String())
-			}
-		case <-time.After(10 * time.Second):
-			_ = cmd.Process.Kill()
-			t.Errorf("fake serve did not stop within 10 s of SIGINT")
+		_ = b.cmd.Process.Signal(os.Interrupt)
+		if code := b.wait(t); code != 0 {
+			t.Errorf("fake serve exited %d after SIGINT\nstderr: %s", code, b.other)
 		}
 	})
-	lines := make(chan []string, 1)
-	go func() {
-		sc := bufio.NewScanner(stdout)
-		var got []string
-		for len(got) < 2 && sc.Scan() {
-			got = append(got, sc.Text())
-		}
-		lines <- got
-		_, _ = io.Copy(io.Discard, stdout)
-		exited <- cmd.Wait()
-	}()
-	var got []string
-	select {
-	case got = <-lines:
-	case <-time.After(20 * time.Second):
-		t.Fatal("fake serve printed no url: and token: lines within 20 s")
+	url, _ := b.next(t)
+	token, _ := b.next(t)
+	if !strings.HasPrefix(url, "url: http://127.0.0.1:") || !strings.HasPrefix(token, "token: at_") {
+		t.Fatalf("fake serve began with %q, want url: and token: lines", b.all)
 	}
-	f := &fake{}
-	if len(got) != 2 || !strings.HasPrefix(got[0], "url: http://127.0.0.1:") || !strings.HasPrefix(got[1], "token: at_") {
-		t.Fatalf("fake serve began with %q, want url: and token: lines", got)
-	}
-	f.url, f.token = strings.TrimPrefix(got[0], "url: "), strings.TrimPrefix(got[1], "token: ")
+	f := &fake{url: strings.TrimPrefix(url, "url: "), token: strings.TrimPrefix(token, "token: ")}
 	f.env = newEnv(t, "BLUECLERK_BASE_URL="+f.url, "BLUECLERK_TOKEN="+f.token)
 	return f
 }

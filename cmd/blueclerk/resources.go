@@ -23,21 +23,44 @@ type resourceCommand interface {
 	peek(ctx context.Context, c *blueclerk.Client) error
 }
 
+// lister is a service of the SDK that lists T, such as *LeadsService.
+type lister[T any] interface {
+	All(ctx context.Context, opts ...blueclerk.CallOption) iter.Seq2[*T, error]
+}
+
+// creator is a service that also creates T from P, such as
+// *TicketsService.
+type creator[T, P any] interface {
+	lister[T]
+	Create(ctx context.Context, p *P, opts ...blueclerk.CallOption) (*T, error)
+}
+
 // resource describes an endpoint group whose records are T and whose
 // create params are P.
 type resource[T, P any] struct {
 	name    string // plural, as in the API's paths
 	scope   string // the read scope
-	all     func(ctx context.Context, c *blueclerk.Client) iter.Seq2[*T, error]
-	create  func(ctx context.Context, c *blueclerk.Client, p *P) (*T, error) // nil: the API cannot create it
+	list    func(*blueclerk.Client) lister[T]
+	create  func(*blueclerk.Client) creator[T, P] // nil: the API cannot create it
 	columns []column[T]
 	fields  []field[P] // create's per-field flags
+}
+
+// listed returns a resource that can only be listed.
+func listed[T any](name, scope string, svc func(*blueclerk.Client) lister[T], cols []column[T]) *resource[T, struct{}] {
+	return &resource[T, struct{}]{name: name, scope: scope, list: svc, columns: cols}
+}
+
+// created returns a resource that can be listed and created.
+func created[T, P any](name, scope string, svc func(*blueclerk.Client) creator[T, P], cols []column[T], fields []field[P]) *resource[T, P] {
+	return &resource[T, P]{name: name, scope: scope, columns: cols, fields: fields, create: svc,
+		list: func(c *blueclerk.Client) lister[T] { return svc(c) }}
 }
 
 func (r *resource[T, P]) readScope() string { return r.scope }
 
 func (r *resource[T, P]) peek(ctx context.Context, c *blueclerk.Client) error {
-	for _, err := range r.all(ctx, c) {
+	for _, err := range r.list(c).All(ctx) {
 		return err
 	}
 	return nil
@@ -64,7 +87,7 @@ terminal, one JSON array (--output json) or one JSON object a line
 			if err != nil {
 				return err
 			}
-			return printList(a, r.name, r.all(cmd.Context(), c), r.columns)
+			return printList(a, r.name, r.list(c).All(cmd.Context()), r.columns)
 		},
 	})
 	if r.create != nil {
@@ -111,7 +134,7 @@ sent.`,
 			if err != nil {
 				return err
 			}
-			rec, err := r.create(cmd.Context(), c, p)
+			rec, err := r.create(c).Create(cmd.Context(), p)
 			if err != nil {
 				return r.refused(err)
 			}
@@ -147,77 +170,28 @@ func (r *resource[T, P]) refused(err error) error {
 // resources are the API's endpoint groups, in the order of its
 // documentation.
 var resources = []resourceCommand{
-	&resource[blueclerk.Lead, struct{}]{
-		name: "leads", scope: blueclerk.ScopeLeadsRead,
-		all: func(ctx context.Context, c *blueclerk.Client) iter.Seq2[*blueclerk.Lead, error] {
-			return c.Leads.All(ctx)
+	listed("leads", blueclerk.ScopeLeadsRead,
+		func(c *blueclerk.Client) lister[blueclerk.Lead] { return c.Leads }, leadColumns),
+	created("tickets", blueclerk.ScopeTicketsRead,
+		func(c *blueclerk.Client) creator[blueclerk.Ticket, blueclerk.CreateTicketParams] { return c.Tickets },
+		ticketColumns, ticketFields),
+	created("jobs", blueclerk.ScopeJobsRead,
+		func(c *blueclerk.Client) creator[blueclerk.Job, blueclerk.CreateJobParams] { return c.Jobs },
+		jobColumns, jobFields),
+	created("properties", blueclerk.ScopePropertiesRead,
+		func(c *blueclerk.Client) creator[blueclerk.Property, blueclerk.CreatePropertyParams] {
+			return c.Properties
 		},
-		columns: leadColumns,
-	},
-	&resource[blueclerk.Ticket, blueclerk.CreateTicketParams]{
-		name: "tickets", scope: blueclerk.ScopeTicketsRead,
-		all: func(ctx context.Context, c *blueclerk.Client) iter.Seq2[*blueclerk.Ticket, error] {
-			return c.Tickets.All(ctx)
+		propertyColumns, propertyFields),
+	created("estimates", blueclerk.ScopeEstimatesRead,
+		func(c *blueclerk.Client) creator[blueclerk.Estimate, blueclerk.CreateEstimateParams] {
+			return c.Estimates
 		},
-		create: func(ctx context.Context, c *blueclerk.Client, p *blueclerk.CreateTicketParams) (*blueclerk.Ticket, error) {
-			return c.Tickets.Create(ctx, p)
-		},
-		columns: ticketColumns,
-		fields:  ticketFields,
-	},
-	&resource[blueclerk.Job, blueclerk.CreateJobParams]{
-		name: "jobs", scope: blueclerk.ScopeJobsRead,
-		all: func(ctx context.Context, c *blueclerk.Client) iter.Seq2[*blueclerk.Job, error] {
-			return c.Jobs.All(ctx)
-		},
-		create: func(ctx context.Context, c *blueclerk.Client, p *blueclerk.CreateJobParams) (*blueclerk.Job, error) {
-			return c.Jobs.Create(ctx, p)
-		},
-		columns: jobColumns,
-		fields:  jobFields,
-	},
-	&resource[blueclerk.Property, blueclerk.CreatePropertyParams]{
-		name: "properties", scope: blueclerk.ScopePropertiesRead,
-		all: func(ctx context.Context, c *blueclerk.Client) iter.Seq2[*blueclerk.Property, error] {
-			return c.Properties.All(ctx)
-		},
-		create: func(ctx context.Context, c *blueclerk.Client, p *blueclerk.CreatePropertyParams) (*blueclerk.Property, error) {
-			return c.Properties.Create(ctx, p)
-		},
-		columns: propertyColumns,
-		fields:  propertyFields,
-	},
-	&resource[blueclerk.Estimate, blueclerk.CreateEstimateParams]{
-		name: "estimates", scope: blueclerk.ScopeEstimatesRead,
-		all: func(ctx context.Context, c *blueclerk.Client) iter.Seq2[*blueclerk.Estimate, error] {
-			return c.Estimates.All(ctx)
-		},
-		create: func(ctx context.Context, c *blueclerk.Client, p *blueclerk.CreateEstimateParams) (*blueclerk.Estimate, error) {
-			return c.Estimates.Create(ctx, p)
-		},
-		columns: estimateColumns,
-		fields:  estimateFields,
-	},
-	&resource[blueclerk.Invoice, blueclerk.CreateInvoiceParams]{
-		name: "invoices", scope: blueclerk.ScopeInvoicesRead,
-		all: func(ctx context.Context, c *blueclerk.Client) iter.Seq2[*blueclerk.Invoice, error] {
-			return c.Invoices.All(ctx)
-		},
-		create: func(ctx context.Context, c *blueclerk.Client, p *blueclerk.CreateInvoiceParams) (*blueclerk.Invoice, error) {
-			return c.Invoices.Create(ctx, p)
-		},
-		columns: invoiceColumns,
-		fields:  invoiceFields,
-	},
-	&resource[blueclerk.Contact, blueclerk.CreateContactParams]{
-		name: "contacts", scope: blueclerk.ScopeContactsRead,
-		all: func(ctx context.Context, c *blueclerk.Client) iter.Seq2[*blueclerk.Contact, error] {
-			return c.Contacts.All(ctx)
-		},
-		create: func(ctx context.Context, c *blueclerk.Client, p *blueclerk.CreateContactParams) (*blueclerk.Contact, error) {
-			return c.Contacts.Create(ctx, p)
-		},
-		columns: contactColumns,
-		fields:  contactFields,
-	},
+		estimateColumns, estimateFields),
+	created("invoices", blueclerk.ScopeInvoicesRead,
+		func(c *blueclerk.Client) creator[blueclerk.Invoice, blueclerk.CreateInvoiceParams] { return c.Invoices },
+		invoiceColumns, invoiceFields),
+	created("contacts", blueclerk.ScopeContactsRead,
+		func(c *blueclerk.Client) creator[blueclerk.Contact, blueclerk.CreateContactParams] { return c.Contacts },
+		contactColumns, contactFields),
 }
