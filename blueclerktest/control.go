@@ -91,7 +91,7 @@ func decodeControl(w http.ResponseWriter, r *http.Request, v any) bool {
 	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxControlBody))
 	dec.DisallowUnknownFields()
 	err := dec.Decode(v)
-	if err == nil && dec.Decode(new(json.RawMessage)) != io.EOF {
+	if err == nil && !errors.Is(dec.Decode(new(json.RawMessage)), io.EOF) {
 		err = errors.New("more than one JSON value")
 	}
 	if err != nil {

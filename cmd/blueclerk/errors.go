@@ -28,8 +28,6 @@ func hint(err error) string {
 		return "`blueclerk login --scopes …` asks for more"
 	case errors.Is(err, blueclerk.ErrUnauthorized):
 		return "run `blueclerk login`, or check --token and BLUECLERK_TOKEN"
-	case errors.Is(err, blueclerk.ErrRateLimited):
-		return "`blueclerk status` shows when the budget renews"
 	case errors.As(err, &netErr):
 		return "check --base-url and that the server is up"
 	}

@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"io"
 	"iter"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -141,5 +143,34 @@ func TestPrintListEmptyAndFailed(t *testing.T) {
 		if c.wantErr && strings.HasSuffix(strings.TrimSpace(out.String()), "]") {
 			t.Errorf("a failed list closed its JSON array: %q", out.String())
 		}
+	}
+}
+
+// TestPrintListMemoryIsFlat lists 100,000 records and checks that the live
+// heap after the last is about what it was after the first thousand.
+// It runs alone, so that other tests' allocations do not blur the count.
+func TestPrintListMemoryIsFlat(t *testing.T) {
+	const n = 100_000
+	var early, late uint64
+	live := func() uint64 {
+		runtime.GC()
+		var m runtime.MemStats
+		runtime.ReadMemStats(&m)
+		return m.HeapAlloc
+	}
+	a := &app{stdout: io.Discard, stderr: io.Discard, output: "json"}
+	err := printList(a, "tickets", tickets(n, func(i int) {
+		switch i {
+		case 1000:
+			early = live()
+		case n - 1:
+			late = live()
+		}
+	}, nil), ticketColumns)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if late > early+1<<20 {
+		t.Errorf("live heap grew from %d to %d bytes over %d records", early, late, n)
 	}
 }
