@@ -55,7 +55,7 @@ const DefaultBaseURL = "https://api.blueclerk.com"
 const DocsURL = "https://github.com/blueclerk/api-docs"
 
 // Version is this module's version, sent in the User-Agent.
-const Version = "0.1.0"
+const Version = "0.2.0"
 
 const (
 	apiPrefix = "/api/v1"

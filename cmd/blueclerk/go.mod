@@ -3,7 +3,7 @@ module github.com/blueclerk/blueclerk-go/cmd/blueclerk
 go 1.26.0
 
 require (
-	github.com/blueclerk/blueclerk-go v0.0.0-00010101000000-000000000000
+	github.com/blueclerk/blueclerk-go v0.2.0
 	github.com/shopspring/decimal v1.6.0
 	github.com/spf13/cobra v1.10.2
 	golang.org/x/oauth2 v0.37.0
@@ -16,5 +16,3 @@ require (
 	golang.org/x/sys v0.50.0 // indirect
 	golang.org/x/time v0.16.0 // indirect
 )
-
-replace github.com/blueclerk/blueclerk-go => ../..
