@@ -122,6 +122,9 @@ func (s *Server) routes() http.Handler {
 	for _, res := range resources {
 		mux.Handle(apiPrefix+"/"+res.name, s.endpoint(res))
 	}
+	if s.cfg.control {
+		mux.Handle(controlPrefix, s.control())
+	}
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "not_found", "no such endpoint: "+r.URL.Path)
 	})
