@@ -21,8 +21,14 @@ type Array struct {
 
 // Open reads r up to the first element of the array under key. It returns an
 // error when the body is not a JSON object, has no such key, or the key does
-// not hold an array.
+// not hold an array. Whatever whitespace r holds, it takes time linear in
+// what it reads.
 func Open(r io.Reader, key string) (*Array, error) {
+	return open(&compactReader{r: r}, key)
+}
+
+// open is Open reading r as it is.
+func open(r io.Reader, key string) (*Array, error) {
 	a := &Array{dec: json.NewDecoder(r), key: key}
 	if err := a.expectDelim('{'); err != nil {
 		return nil, err

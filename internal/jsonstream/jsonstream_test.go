@@ -1,7 +1,10 @@
 package jsonstream
 
 import (
+	"bytes"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"strings"
 	"testing"
@@ -10,7 +13,11 @@ import (
 type item struct{ ID string }
 
 func read(body, key string) ([]string, error) {
-	a, err := Open(strings.NewReader(body), key)
+	return elements(Open(strings.NewReader(body), key))
+}
+
+// elements reads the IDs of the elements of an Array just opened.
+func elements(a *Array, err error) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
@@ -81,10 +88,107 @@ func TestTruncationIsNeverACleanEnd(t *testing.T) {
 }
 
 func FuzzArray(f *testing.F) {
-	for _, s := range []string{`{"items":[{"ID":"a"}]}`, `{"x":{"items":[]},"items":[1]}`, `{"items":[`, `{}`} {
-		f.Add(s)
+	for _, s := range []string{`{"items":[{"ID":"a"}]}`, `{"x":{"items":[]},"items":[1]}`, `{"items":[`, `{}`,
+		" {\n\t\"items\" : [ {\"ID\" : \"a \\\" \\\\\"} , tr\n ue ] } \r\n", `{"items":[1 2]}`,
+		`{"items":[{"ID":"\"  \\"},  {"ID":"\\\\"}  ]}`} {
+		f.Add(s, uint8(0))
 	}
-	f.Fuzz(func(t *testing.T, body string) {
-		read(body, "items")
+	f.Fuzz(func(t *testing.T, body string, chunk uint8) {
+		// What Open reads, cut into reads of 1 to 8 bytes, decodes as the
+		// plain json.Decoder decodes the whole body: the same elements and
+		// the same error.
+		want, wantErr := elements(open(strings.NewReader(body), "items"))
+		got, err := elements(Open(&chunks{r: strings.NewReader(body), n: int(chunk%8) + 1}, "items"))
+		if fmt.Sprint(got, err) != fmt.Sprint(want, wantErr) {
+			t.Fatalf("compacted: %q, %v; plain: %q, %v", got, err, want, wantErr)
+		}
+
+		// The compacted text does not depend on where reads end, and holds
+		// the same JSON.
+		whole, _ := io.ReadAll(&compactReader{r: strings.NewReader(body)})
+		cut, _ := io.ReadAll(&compactReader{r: &chunks{r: strings.NewReader(body), n: int(chunk%8) + 1}})
+		if !bytes.Equal(whole, cut) {
+			t.Fatalf("compacted whole: %q; in reads of %d bytes: %q", whole, chunk%8+1, cut)
+		}
+		if json.Valid([]byte(body)) {
+			var a, b bytes.Buffer
+			if json.Compact(&a, []byte(body)) != nil || json.Compact(&b, whole) != nil || !bytes.Equal(a.Bytes(), b.Bytes()) {
+				t.Fatalf("%q compacted to %q, which is another JSON text", body, whole)
+			}
+		}
 	})
+}
+
+// spaces yields n bytes of mixed JSON whitespace.
+type spaces struct{ n int }
+
+func (s *spaces) Read(p []byte) (int, error) {
+	if s.n == 0 {
+		return 0, io.EOF
+	}
+	p = p[:min(len(p), s.n)]
+	for i := range p {
+		p[i] = " \t\n\r"[(s.n-i)%4]
+	}
+	s.n -= len(p)
+	return len(p), nil
+}
+
+// asked records the largest read asked of a source: json.Decoder asks for
+// the free room of its buffer, which it grows to hold what it has not yet
+// consumed.
+type asked struct {
+	r       io.Reader
+	largest int
+}
+
+func (a *asked) Read(p []byte) (int, error) {
+	a.largest = max(a.largest, len(p))
+	return a.r.Read(p)
+}
+
+func TestCompact(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"", ""},
+		{" \t\n\r", " "},
+		{"\n\n{ \t\"a\"\r\n:  [ 1 ,\t2 ]  } \n", "\n{ \"a\"\r: [ 1 ,\t2 ] } "},
+		{`"  "  "  "`, `"  " "  "`},
+		{`"\"  "  x`, `"\"  " x`},
+		{`"\\"  "\\\"  "`, `"\\" "\\\"  "`},
+		{`"\u0022  "  `, `"\u0022  " `},
+		{"tr  ue", "tr ue"},
+	}
+	for _, tt := range tests {
+		// Every way of cutting the input into reads gives the same text.
+		for n := 1; n <= max(len(tt.in), 1); n++ {
+			got, err := io.ReadAll(&compactReader{r: &chunks{r: strings.NewReader(tt.in), n: n}})
+			if err != nil || string(got) != tt.want {
+				t.Fatalf("%q in reads of %d: got %q, %v; want %q", tt.in, n, got, err, tt.want)
+			}
+		}
+	}
+}
+
+// TestWhitespaceIsNotBuffered puts a long run of whitespace at every place
+// JSON allows one. The decoder must never hold the run: holding it is what
+// makes it scan the run again at each refill, in time that grows with the
+// square of its length, and costs memory that grows with it.
+func TestWhitespaceIsNotBuffered(t *testing.T) {
+	const run = 1 << 20
+	body := `_{_"before"_:_{_"x"_:_[_1_,_"y"_]_}_,_"items"_:_[_{_"ID"_:_"a"_,_"n"_:_{_"m"_:_[_]_}_}_,_{"ID":"b"}_]_,_"after"_:_"z"_}_`
+	for i := range strings.Count(body, "_") {
+		parts := strings.SplitAfterN(body, "_", i+2)
+		before := strings.ReplaceAll(strings.Join(parts[:i+1], ""), "_", "")
+		after := strings.ReplaceAll(parts[i+1], "_", "")
+		t.Run(fmt.Sprintf("after %d bytes", len(before)), func(t *testing.T) {
+			src := &asked{r: &chunks{r: io.MultiReader(strings.NewReader(before), &spaces{n: run}, strings.NewReader(after)), n: 4 << 10}}
+			got, err := elements(Open(src, "items"))
+			if err != nil || strings.Join(got, ",") != "a,b" {
+				t.Fatalf("got %q, %v; want a,b", got, err)
+			}
+			if src.largest > 64<<10 {
+				t.Errorf("the decoder asked for %d bytes at once: it holds the whitespace", src.largest)
+			}
+		})
+	}
 }
