@@ -17,7 +17,7 @@ func BenchmarkWhitespace(b *testing.B) {
 			b.SetBytes(int64(len(body)))
 			b.ReportAllocs()
 			for b.Loop() {
-				a, err := Open(&chunks{r: bytes.NewReader(body), n: 32 << 10}, "items")
+				a, err := Open(&chunks{r: bytes.NewReader(body), n: 32 << 10}, "items", 8<<20)
 				if err != nil {
 					b.Fatal(err)
 				}
