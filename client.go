@@ -36,8 +36,11 @@ import (
 	"net/url"
 	"runtime"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
+	"github.com/blueclerk/blueclerk-go/internal/backoff"
 	"github.com/blueclerk/blueclerk-go/internal/header"
 	"github.com/blueclerk/blueclerk-go/internal/jsonstream"
 	"golang.org/x/oauth2"
@@ -82,8 +85,13 @@ type Client struct {
 	Contacts   *ContactsService
 
 	base              *url.URL
-	hc                *http.Client
+	hc                *http.Client // from WithHTTPClient; only its Transport and Timeout are used
+	rt                http.RoundTripper
+	ts                oauth2.TokenSource
+	backoff           backoff.Policy
 	userAgent         string
+	uaHeader          []string                  // userAgent as a header value
+	auth              atomic.Pointer[authValue] // the last Authorization value built
 	logger            *slog.Logger
 	plan              Plan
 	maxRetries        int
@@ -116,9 +124,14 @@ func WithBaseURL(base string) Option {
 
 // WithHTTPClient sets the HTTP client whose Transport carries the requests
 // and whose Timeout bounds each attempt (bound a whole call, retries and
-// waits included, with the call's context). The SDK wraps the Transport (nil
-// means [http.DefaultTransport]) with its token, budget and retry layers and
-// never follows redirects; the given client is not modified.
+// waits included, with the call's context). The SDK sends each attempt
+// through the Transport (nil means [http.DefaultTransport]) after its own
+// budget, token and retry layers, and never follows redirects; the client's
+// other fields are not used, and the client is not modified.
+//
+// Without it, the SDK uses a copy of [http.DefaultTransport] that gives up
+// on an attempt whose answer's headers have not begun within 60 seconds (a
+// body being streamed is never cut).
 func WithHTTPClient(hc *http.Client) Option {
 	return func(c *Client) error {
 		if hc == nil {
@@ -236,21 +249,23 @@ func NewClient(ts oauth2.TokenSource, opts ...Option) (*Client, error) {
 			return nil, err
 		}
 	}
-	hc := http.Client{}
+	c.rt = defaultTransport()
 	if c.hc != nil {
-		hc = *c.hc
+		// The retry layer applies the timeout to each attempt; over the
+		// whole call it would cover the retries and hide, behind a
+		// text-only error, whether a write may have happened.
+		c.rt, c.attemptTimeout = c.hc.Transport, c.hc.Timeout
+		if c.rt == nil {
+			c.rt = http.DefaultTransport
+		}
 	}
-	base := hc.Transport
-	if base == nil {
-		base = http.DefaultTransport
+	c.ts = ts
+	c.uaHeader = []string{c.userAgent}
+	c.backoff = defaultBackoff
+	if c.limiter == nil {
+		c.limiter = NewLimiter(c.plan)
 	}
-	// The retry layer applies the timeout to each attempt; on the
-	// http.Client it would cover the retries and hide, behind a text-only
-	// error, whether a write may have happened.
-	c.attemptTimeout, hc.Timeout = hc.Timeout, 0
-	hc.Transport = c.transport(base, ts)
-	hc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-	c.hc = &hc
+	c.limits.w.Limit = c.plan.HourlyLimit() // until answers say otherwise
 	s := &service{client: c}
 	c.Leads = (*LeadsService)(s)
 	c.Tickets = (*TicketsService)(s)
@@ -260,6 +275,27 @@ func NewClient(ts oauth2.TokenSource, opts ...Option) (*Client, error) {
 	c.Invoices = (*InvoicesService)(s)
 	c.Contacts = (*ContactsService)(s)
 	return c, nil
+}
+
+// headerTimeout bounds the wait for an answer's headers on the default
+// transport.
+const headerTimeout = 60 * time.Second
+
+// defaultTransport is the transport of clients built without
+// WithHTTPClient, shared so that they share connections.
+var defaultTransport = sync.OnceValue(func() http.RoundTripper { return newDefaultTransport() })
+
+// newDefaultTransport returns a copy of http.DefaultTransport that gives up
+// on an answer whose headers have not begun within headerTimeout.
+func newDefaultTransport() *http.Transport {
+	t, ok := http.DefaultTransport.(*http.Transport)
+	if ok {
+		t = t.Clone()
+	} else {
+		t = &http.Transport{Proxy: http.ProxyFromEnvironment, ForceAttemptHTTP2: true}
+	}
+	t.ResponseHeaderTimeout = headerTimeout
+	return t
 }
 
 func defaultUserAgent() string {
@@ -309,120 +345,68 @@ func (c *Client) url(path string) string {
 	return u.String()
 }
 
-// newRequest builds a request to the API. A non-nil body is sent as JSON;
-// a POST gets a fresh Idempotency-Key, which every retry of it reuses.
-func (c *Client) newRequest(ctx context.Context, method, rawURL string, body any) (*http.Request, error) {
+// jsonType is the header value of Accept and Content-Type; header values
+// are shared, never modified.
+var jsonType = []string{"application/json"}
+
+// newCall builds the request of one call and its state. A non-nil body is
+// sent as JSON; a write (any method but GET, HEAD, OPTIONS, TRACE, PUT and
+// DELETE) gets an Idempotency-Key, the caller's or a fresh one, which every
+// retry of it reuses.
+func (c *Client) newCall(ctx context.Context, method, rawURL string, body any, opts []CallOption) (*http.Request, *call, error) {
+	cl := &call{write: !repeatable(method)}
+	if len(opts) > 0 {
+		o, err := newCallOptions(opts)
+		if err != nil {
+			return nil, nil, err
+		}
+		cl.opts = o
+	}
 	var r io.Reader
 	if body != nil {
 		b, err := json.Marshal(body)
 		if err != nil {
-			return nil, fmt.Errorf("%w: encoding the request body: %v", ErrInvalidRequest, err)
+			return nil, nil, fmt.Errorf("%w: encoding the request body: %v", ErrInvalidRequest, err)
 		}
 		r = bytes.NewReader(b)
 	}
 	req, err := http.NewRequestWithContext(ctx, method, rawURL, r)
 	if err != nil {
-		return nil, fmt.Errorf("blueclerk: %w", err)
+		return nil, nil, fmt.Errorf("%w: %v (not sent)", ErrInvalidRequest, err)
 	}
-	req.Header.Set("Accept", "application/json")
-	req.Header.Set("User-Agent", c.userAgent)
+	req.Header["Accept"] = jsonType
+	req.Header["User-Agent"] = c.uaHeader
 	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
+		req.Header["Content-Type"] = jsonType
 	}
-	if method == http.MethodPost {
-		req.Header[idempotencyKey] = []string{rand.Text()}
+	if cl.write {
+		cl.key = rand.Text()
+		if cl.opts != nil && cl.opts.key != "" {
+			cl.key = cl.opts.key
+		}
+		req.Header["Idempotency-Key"] = []string{cl.key}
+		// Only the retry layer resends a write: the way to rewind its body
+		// is kept in the call, out of every transport's sight, and a write
+		// without a body gets an empty one that net/http cannot rewind.
+		cl.getBody, req.GetBody = req.GetBody, nil
+		if req.Body == nil || req.Body == http.NoBody {
+			req.Body, req.ContentLength = emptyBody{}, 0
+		}
 	}
-	return req, nil
+	if cl.opts != nil {
+		for k, v := range cl.opts.header {
+			req.Header[k] = v
+		}
+	}
+	return req, cl, nil
 }
 
-// idempotencyKey is where a write's Idempotency-Key is stored: in lower case,
-// which the server reads as the same header, so that net/http does not count
-// the request as replayable and silently resend a write whose answer was
-// lost. Only the retry layer decides whether a write is repeated.
-const idempotencyKey = "idempotency-key"
-
-// do sends req through the transport chain. It returns the response of a
-// 2xx answer, whose body the caller closes with [drainClose]; for any other
+// do sends req through the retry layer. It returns the response of a 2xx
+// answer, whose body the caller closes with [drainClose]; for any other
 // answer it reads and closes the body and returns [*Error], or
 // [*RateLimitError] for 429.
-func (c *Client) do(req *http.Request) (*http.Response, error) {
-	resp, err := c.hc.Do(req)
-	if err != nil {
-		return nil, err
-	}
-	if resp.StatusCode >= 200 && resp.StatusCode <= 299 {
-		return resp, nil
-	}
-	return nil, newError(req, resp, c.RateLimit())
-}
-
-// newError builds the error for a non-2xx answer and closes its body. rl is
-// the client's budget, which the transport has already updated from this
-// answer's headers.
-func newError(req *http.Request, resp *http.Response, rl RateLimit) error {
-	body, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
-	drainClose(resp.Body)
-	u := *req.URL
-	u.RawQuery, u.User = "", nil
-	now := time.Now()
-	e := &Error{
-		StatusCode: resp.StatusCode,
-		Method:     req.Method,
-		URL:        u.String(),
-		RequestID:  resp.Header.Get("X-Request-Id"),
-		Body:       body,
-		RateLimit:  rl,
-	}
-	e.Code, e.Message = errorBody(body)
-	if code, desc := header.BearerError(resp.Header); code != "" {
-		if e.Code == "" {
-			e.Code = code
-		}
-		if e.Message == "" {
-			e.Message = desc
-		}
-	}
-	if d, ok := header.RetryAfter(resp.Header, now); ok {
-		e.RetryAfter = d
-	}
-	if resp.StatusCode != http.StatusTooManyRequests {
-		return e
-	}
-	rle := &RateLimitError{RateLimit: rl, RetryAfter: e.RetryAfter, Err: e}
-	if rle.RetryAfter == 0 && !rl.Reset.IsZero() {
-		rle.RetryAfter = max(rl.Reset.Sub(now), 0)
-	}
-	return rle
-}
-
-// errorBody reads the code and message of an error body in any of its
-// shapes: {"error": "code", "message": "text"} (or "error_description"), and
-// {"error": {"code": "code", "message": "text"}}. Anything else, such as an
-// HTML page, gives empty strings.
-func errorBody(b []byte) (code, message string) {
-	var v struct {
-		Error            json.RawMessage `json:"error"`
-		Message          string          `json:"message"`
-		ErrorDescription string          `json:"error_description"`
-	}
-	if json.Unmarshal(b, &v) != nil {
-		return "", ""
-	}
-	message = v.Message
-	if message == "" {
-		message = v.ErrorDescription
-	}
-	if json.Unmarshal(v.Error, &code) == nil {
-		return code, message
-	}
-	var nested struct{ Code, Message string }
-	if json.Unmarshal(v.Error, &nested) == nil {
-		code = nested.Code
-		if nested.Message != "" {
-			message = nested.Message
-		}
-	}
-	return code, message
+func (c *Client) do(req *http.Request, cl *call) (*http.Response, error) {
+	return c.send(req, cl, false)
 }
 
 // drainClose reads what is left of a small body, so that its connection can
@@ -441,7 +425,7 @@ func malformed(req *http.Request, err error) error {
 // such as an HTML page from a proxy.
 func checkJSON(req *http.Request, resp *http.Response) error {
 	ct := resp.Header.Get("Content-Type")
-	if ct == "" {
+	if ct == "" || ct == "application/json" || strings.HasPrefix(ct, "application/json;") {
 		return nil
 	}
 	mt, _, err := mime.ParseMediaType(ct)
@@ -453,22 +437,24 @@ func checkJSON(req *http.Request, resp *http.Response) error {
 
 // pages yields the response of each page of a list, following Link
 // rel="next" within the API's host. The consumer must close each body.
-func (c *Client) pages(ctx context.Context, path string) iter.Seq2[*http.Response, error] {
+func (c *Client) pages(ctx context.Context, path string, opts []CallOption) iter.Seq2[*http.Response, error] {
 	return func(yield func(*http.Response, error) bool) {
 		next := c.url(path)
-		seen := make(map[string]bool)
+		var seen map[string]bool // the pages read, made once a Link is followed
 		for next != "" {
 			if seen[next] {
 				yield(nil, fmt.Errorf("%w: GET %s: Link rel=\"next\" loops back to %s", ErrMalformedResponse, path, next))
 				return
 			}
-			seen[next] = true
-			req, err := c.newRequest(ctx, http.MethodGet, next, nil)
+			if seen != nil {
+				seen[next] = true
+			}
+			req, cl, err := c.newCall(ctx, http.MethodGet, next, nil, opts)
 			if err != nil {
 				yield(nil, err)
 				return
 			}
-			resp, err := c.do(req)
+			resp, err := c.do(req, cl)
 			if err == nil {
 				err = checkJSON(req, resp)
 				if err != nil {
@@ -482,7 +468,11 @@ func (c *Client) pages(ctx context.Context, path string) iter.Seq2[*http.Respons
 			// The caller's transport may leave resp.Request unset, and the
 			// transport's copy carries the token: keep the request we built.
 			resp.Request = req
+			cur := next
 			next, err = c.nextPage(req.URL, resp.Header)
+			if next != "" && seen == nil {
+				seen = map[string]bool{cur: true}
+			}
 			if err != nil {
 				drainClose(resp.Body)
 				yield(nil, err)
@@ -514,9 +504,9 @@ func (c *Client) nextPage(cur *url.URL, h http.Header) (string, error) {
 }
 
 // list reads every element of the array under key, across pages.
-func list[T any](ctx context.Context, c *Client, path, key string) ([]*T, error) {
+func list[T any](ctx context.Context, c *Client, path, key string, opts []CallOption) ([]*T, error) {
 	var out []*T
-	for v, err := range all[T](ctx, c, path, key) {
+	for v, err := range all[T](ctx, c, path, key, opts) {
 		if err != nil {
 			return nil, err
 		}
@@ -530,9 +520,9 @@ func list[T any](ctx context.Context, c *Client, path, key string) ([]*T, error)
 
 // all yields the elements of the array under key one at a time, across
 // pages. Stopping early drains a little of the body and closes it.
-func all[T any](ctx context.Context, c *Client, path, key string) iter.Seq2[*T, error] {
+func all[T any](ctx context.Context, c *Client, path, key string, opts []CallOption) iter.Seq2[*T, error] {
 	return func(yield func(*T, error) bool) {
-		for resp, err := range c.pages(ctx, path) {
+		for resp, err := range c.pages(ctx, path, opts) {
 			if err != nil {
 				yield(nil, err)
 				return
@@ -598,17 +588,23 @@ func (b *bodyReader) failure(req *http.Request, err error) error {
 // validator is implemented by every Create params type.
 type validator interface{ validate() error }
 
+// object is a pointer to a model that the API creates: it has an id.
+type object[T any] interface {
+	*T
+	objectID() string
+}
+
 // create validates p, POSTs it to path and decodes the created object, bare
 // or wrapped under key.
-func create[T any, P validator](ctx context.Context, c *Client, path, key string, p P) (*T, error) {
+func create[T any, PT object[T], P validator](ctx context.Context, c *Client, path, key string, p P, opts []CallOption) (*T, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
 	}
-	req, err := c.newRequest(ctx, http.MethodPost, c.url(path), p)
+	req, cl, err := c.newCall(ctx, http.MethodPost, c.url(path), p, opts)
 	if err != nil {
 		return nil, err
 	}
-	resp, err := c.do(req)
+	resp, err := c.do(req, cl)
 	if err != nil {
 		return nil, err
 	}
@@ -616,59 +612,73 @@ func create[T any, P validator](ctx context.Context, c *Client, path, key string
 	if err := checkJSON(req, resp); err != nil {
 		return nil, err
 	}
-	body, err := io.ReadAll(io.LimitReader(resp.Body, maxObjectBody))
+	body, err := readObject(resp.Body)
 	if err != nil {
 		return nil, malformed(req, fmt.Errorf("reading the created object: %w", err))
 	}
-	v, err := decodeObject[T](body, key)
+	v, err := decodeObject[T, PT](body, key)
 	if err != nil {
 		return nil, malformed(req, err)
 	}
 	return v, nil
 }
 
-// decodeObject decodes a JSON object that is either T itself or
-// {key: T}.
-func decodeObject[T any](body []byte, key string) (*T, error) {
+// readObject reads a body of at most maxObjectBody bytes.
+func readObject(r io.Reader) ([]byte, error) {
+	body, err := io.ReadAll(io.LimitReader(r, maxObjectBody+1))
+	if err == nil && len(body) > maxObjectBody {
+		err = fmt.Errorf("larger than %d MiB", maxObjectBody>>20)
+	}
+	return body, err
+}
+
+// decodeObject decodes a created object: T itself, or {key: T}. Anything
+// else, such as {} or an object without an id, is an error, not an empty
+// object.
+func decodeObject[T any, PT object[T]](body []byte, key string) (*T, error) {
+	v := PT(new(T))
+	if err := json.Unmarshal(body, v); err != nil {
+		return nil, err
+	}
+	if v.objectID() != "" {
+		return v, nil
+	}
 	var wrapped map[string]json.RawMessage
 	if err := json.Unmarshal(body, &wrapped); err != nil {
 		return nil, err
 	}
-	if wrapped == nil {
-		return nil, errors.New("null where an object was expected")
+	inner, ok := wrapped[key]
+	if !ok || len(wrapped) != 1 {
+		return nil, fmt.Errorf("want the created object (with an id) or {%q: object}", key)
 	}
-	if inner, ok := wrapped[key]; ok && len(wrapped) == 1 {
-		body = inner
-	}
-	v := new(T)
-	if err := json.Unmarshal(body, v); err != nil {
+	v = new(T)
+	if err := json.Unmarshal(inner, v); err != nil {
 		return nil, err
+	}
+	if v.objectID() == "" {
+		return nil, fmt.Errorf("the created object under %q has no id", key)
 	}
 	return v, nil
 }
 
 // Docs returns where GET /api redirects: the public API documentation. It
 // does not follow the redirect.
-func (c *Client) Docs(ctx context.Context) (string, error) {
-	req, err := c.newRequest(ctx, http.MethodGet, c.url("/api"), nil)
+func (c *Client) Docs(ctx context.Context, opts ...CallOption) (string, error) {
+	req, cl, err := c.newCall(ctx, http.MethodGet, c.url("/api"), nil, opts)
 	if err != nil {
 		return "", err
 	}
-	resp, err := c.hc.Do(req)
+	resp, err := c.send(req, cl, true)
 	if err != nil {
 		return "", err
 	}
-	switch {
-	case resp.StatusCode >= 300 && resp.StatusCode <= 399:
-		drainClose(resp.Body)
-		loc, err := resp.Location()
-		if err != nil {
-			return "", malformed(req, fmt.Errorf("redirect without a usable Location: %v", err))
-		}
-		return loc.String(), nil
-	case resp.StatusCode >= 200 && resp.StatusCode <= 299:
-		drainClose(resp.Body)
+	drainClose(resp.Body)
+	if resp.StatusCode < 300 {
 		return "", malformed(req, fmt.Errorf("status %d, expected a redirect to the documentation", resp.StatusCode))
 	}
-	return "", newError(req, resp, c.RateLimit())
+	loc, err := resp.Location()
+	if err != nil {
+		return "", malformed(req, fmt.Errorf("redirect without a usable Location: %v", err))
+	}
+	return loc.String(), nil
 }

@@ -1,11 +1,16 @@
 package blueclerk
 
 import (
+	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/blueclerk/blueclerk-go/internal/header"
 )
 
 // Sentinel errors. Every error the SDK returns for a failed call matches at
@@ -52,6 +57,11 @@ type Error struct {
 	RetryAfter time.Duration // from Retry-After, when the server sent one
 	Body       []byte        // the start of the response body (at most 64 KiB)
 	RateLimit  RateLimit     // the budget as last seen, this answer included
+
+	// IdempotencyKey is the key of the write this answers ("" for a
+	// read): repeat the write with it (see [WithIdempotencyKey]) where the
+	// API honours keys.
+	IdempotencyKey string
 }
 
 // Error names the method, URL, status, code, message and request id, and
@@ -226,6 +236,80 @@ func (e *AuthorizationError) Is(target error) bool {
 		return e.StatusCode == http.StatusTooManyRequests
 	}
 	return false
+}
+
+// newError builds the error for a non-2xx answer and closes its body. rl is
+// the client's budget, which the retry layer has already updated from this
+// answer's headers. Wherever the answer echoes the access token cl sent, the
+// token is replaced with "[redacted]".
+func newError(req *http.Request, resp *http.Response, rl RateLimit, cl *call) error {
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
+	drainClose(resp.Body)
+	if len(cl.token) >= minSecret && bytes.Contains(body, []byte(cl.token)) {
+		body = bytes.ReplaceAll(body, []byte(cl.token), []byte(redacted))
+	}
+	u := *req.URL
+	u.RawQuery, u.User = "", nil
+	now := time.Now()
+	e := &Error{
+		StatusCode:     resp.StatusCode,
+		Method:         req.Method,
+		URL:            redact(u.String(), cl.token),
+		RequestID:      cl.requestID,
+		IdempotencyKey: cl.key,
+		Body:           body,
+		RateLimit:      rl,
+	}
+	e.Code, e.Message = errorBody(body)
+	if code, desc := header.BearerError(resp.Header); code != "" {
+		if e.Code == "" {
+			e.Code = redact(code, cl.token)
+		}
+		if e.Message == "" {
+			e.Message = redact(desc, cl.token)
+		}
+	}
+	if d, ok := header.RetryAfter(resp.Header, now); ok {
+		e.RetryAfter = d
+	}
+	if resp.StatusCode != http.StatusTooManyRequests {
+		return e
+	}
+	rle := &RateLimitError{RateLimit: rl, RetryAfter: e.RetryAfter, Err: e}
+	if rle.RetryAfter == 0 && !rl.Reset.IsZero() {
+		rle.RetryAfter = max(rl.Reset.Sub(now), 0)
+	}
+	return rle
+}
+
+// errorBody reads the code and message of an error body in any of its
+// shapes: {"error": "code", "message": "text"} (or "error_description"), and
+// {"error": {"code": "code", "message": "text"}}. Anything else, such as an
+// HTML page, gives empty strings.
+func errorBody(b []byte) (code, message string) {
+	var v struct {
+		Error            json.RawMessage `json:"error"`
+		Message          string          `json:"message"`
+		ErrorDescription string          `json:"error_description"`
+	}
+	if json.Unmarshal(b, &v) != nil {
+		return "", ""
+	}
+	message = v.Message
+	if message == "" {
+		message = v.ErrorDescription
+	}
+	if json.Unmarshal(v.Error, &code) == nil {
+		return code, message
+	}
+	var nested struct{ Code, Message string }
+	if json.Unmarshal(v.Error, &nested) == nil {
+		code = nested.Code
+		if nested.Message != "" {
+			message = nested.Message
+		}
+	}
+	return code, message
 }
 
 // invalidf returns a client-side validation error matching

@@ -99,19 +99,21 @@ type EstimatesService service
 
 // List returns every estimate of the authenticated company (GET
 // /api/v1/estimates), following pages when the server sends them.
-func (s *EstimatesService) List(ctx context.Context) ([]*Estimate, error) {
-	return list[Estimate](ctx, s.client, apiPrefix+"/estimates", "estimates")
+func (s *EstimatesService) List(ctx context.Context, opts ...CallOption) ([]*Estimate, error) {
+	return list[Estimate](ctx, s.client, apiPrefix+"/estimates", "estimates", opts)
 }
 
 // All yields the company's estimates one at a time (GET /api/v1/estimates);
 // see [LeadsService.All].
-func (s *EstimatesService) All(ctx context.Context) iter.Seq2[*Estimate, error] {
-	return all[Estimate](ctx, s.client, apiPrefix+"/estimates", "estimates")
+func (s *EstimatesService) All(ctx context.Context, opts ...CallOption) iter.Seq2[*Estimate, error] {
+	return all[Estimate](ctx, s.client, apiPrefix+"/estimates", "estimates", opts)
 }
 
 // Create creates an estimate (POST /api/v1/estimates) and returns it as
 // stored. Invalid params fail with [ErrInvalidRequest] before anything is
 // sent. A lost answer fails with [ErrOutcomeUnknown]: the estimate may exist.
-func (s *EstimatesService) Create(ctx context.Context, p *CreateEstimateParams) (*Estimate, error) {
-	return create[Estimate](ctx, s.client, apiPrefix+"/estimates", "estimate", p)
+func (s *EstimatesService) Create(ctx context.Context, p *CreateEstimateParams, opts ...CallOption) (*Estimate, error) {
+	return create[Estimate](ctx, s.client, apiPrefix+"/estimates", "estimate", p, opts)
 }
+
+func (e *Estimate) objectID() string { return e.ID }

@@ -87,22 +87,22 @@ type InvoicesService service
 
 // List returns every invoice of the authenticated company (GET
 // /api/v1/invoices), following pages when the server sends them.
-func (s *InvoicesService) List(ctx context.Context) ([]*Invoice, error) {
-	return list[Invoice](ctx, s.client, apiPrefix+"/invoices", "invoices")
+func (s *InvoicesService) List(ctx context.Context, opts ...CallOption) ([]*Invoice, error) {
+	return list[Invoice](ctx, s.client, apiPrefix+"/invoices", "invoices", opts)
 }
 
 // All yields the company's invoices one at a time (GET /api/v1/invoices);
 // see [LeadsService.All].
-func (s *InvoicesService) All(ctx context.Context) iter.Seq2[*Invoice, error] {
-	return all[Invoice](ctx, s.client, apiPrefix+"/invoices", "invoices")
+func (s *InvoicesService) All(ctx context.Context, opts ...CallOption) iter.Seq2[*Invoice, error] {
+	return all[Invoice](ctx, s.client, apiPrefix+"/invoices", "invoices", opts)
 }
 
 // Create creates an invoice (POST /api/v1/invoices) and returns it as
 // stored. Invalid params fail with [ErrInvalidRequest] before anything is
 // sent. A lost answer fails with [ErrOutcomeUnknown]: the invoice may exist,
 // so check before billing the customer twice.
-func (s *InvoicesService) Create(ctx context.Context, p *CreateInvoiceParams) (*Invoice, error) {
-	return create[Invoice](ctx, s.client, apiPrefix+"/invoices", "invoice", p)
+func (s *InvoicesService) Create(ctx context.Context, p *CreateInvoiceParams, opts ...CallOption) (*Invoice, error) {
+	return create[Invoice](ctx, s.client, apiPrefix+"/invoices", "invoice", p, opts)
 }
 
 // Date is a calendar date with no time of day or zone, "2024-02-01" on the
@@ -153,8 +153,13 @@ func (d Date) MarshalText() ([]byte, error) {
 	return []byte(d.String()), nil
 }
 
-// UnmarshalText parses a date in the form "2006-01-02".
+// UnmarshalText parses a date in the form "2006-01-02"; an empty string is
+// the zero Date.
 func (d *Date) UnmarshalText(b []byte) error {
+	if len(b) == 0 {
+		*d = Date{}
+		return nil
+	}
 	v, err := ParseDate(string(b))
 	if err != nil {
 		return err
@@ -162,3 +167,5 @@ func (d *Date) UnmarshalText(b []byte) error {
 	*d = v
 	return nil
 }
+
+func (i *Invoice) objectID() string { return i.ID }

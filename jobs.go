@@ -54,19 +54,21 @@ type JobsService service
 
 // List returns every job of the authenticated company (GET /api/v1/jobs),
 // following pages when the server sends them.
-func (s *JobsService) List(ctx context.Context) ([]*Job, error) {
-	return list[Job](ctx, s.client, apiPrefix+"/jobs", "jobs")
+func (s *JobsService) List(ctx context.Context, opts ...CallOption) ([]*Job, error) {
+	return list[Job](ctx, s.client, apiPrefix+"/jobs", "jobs", opts)
 }
 
 // All yields the company's jobs one at a time (GET /api/v1/jobs); see
 // [LeadsService.All].
-func (s *JobsService) All(ctx context.Context) iter.Seq2[*Job, error] {
-	return all[Job](ctx, s.client, apiPrefix+"/jobs", "jobs")
+func (s *JobsService) All(ctx context.Context, opts ...CallOption) iter.Seq2[*Job, error] {
+	return all[Job](ctx, s.client, apiPrefix+"/jobs", "jobs", opts)
 }
 
 // Create schedules a job (POST /api/v1/jobs) and returns it as stored.
 // Invalid params fail with [ErrInvalidRequest] before anything is sent. A
 // lost answer fails with [ErrOutcomeUnknown]: the job may exist.
-func (s *JobsService) Create(ctx context.Context, p *CreateJobParams) (*Job, error) {
-	return create[Job](ctx, s.client, apiPrefix+"/jobs", "job", p)
+func (s *JobsService) Create(ctx context.Context, p *CreateJobParams, opts ...CallOption) (*Job, error) {
+	return create[Job](ctx, s.client, apiPrefix+"/jobs", "job", p, opts)
 }
+
+func (j *Job) objectID() string { return j.ID }

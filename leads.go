@@ -34,13 +34,13 @@ type LeadsService service
 
 // List returns every lead of the authenticated company (GET /api/v1/leads),
 // following pages when the server sends them.
-func (s *LeadsService) List(ctx context.Context) ([]*Lead, error) {
-	return list[Lead](ctx, s.client, apiPrefix+"/leads", "leads")
+func (s *LeadsService) List(ctx context.Context, opts ...CallOption) ([]*Lead, error) {
+	return list[Lead](ctx, s.client, apiPrefix+"/leads", "leads", opts)
 }
 
 // All yields the company's leads one at a time (GET /api/v1/leads),
 // decoding as it reads, so memory does not grow with the list. After an
 // error it yields nothing more. Breaking out of the loop closes the answer.
-func (s *LeadsService) All(ctx context.Context) iter.Seq2[*Lead, error] {
-	return all[Lead](ctx, s.client, apiPrefix+"/leads", "leads")
+func (s *LeadsService) All(ctx context.Context, opts ...CallOption) iter.Seq2[*Lead, error] {
+	return all[Lead](ctx, s.client, apiPrefix+"/leads", "leads", opts)
 }

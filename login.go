@@ -131,7 +131,13 @@ func (s *AuthSession) stateMatches(got string) bool {
 // returns the token, the callback's or the token endpoint's error, or the
 // error of ctx when ctx ends first; in every case the listener and its
 // server are shut down before it returns.
-func LoopbackLogin(ctx context.Context, cfg *oauth2.Config, open func(authURL string) error) (*oauth2.Token, error) {
+//
+// opts add authorization parameters, as for [NewAuthSession]. An OpenID
+// Connect server grants offline_access (a refresh token, which
+// [PersistentTokenSource] needs once the access token expires) only with
+// prompt=consent: pass oauth2.SetAuthURLParam("prompt", "consent") and
+// "offline_access" among cfg.Scopes.
+func LoopbackLogin(ctx context.Context, cfg *oauth2.Config, open func(authURL string) error, opts ...oauth2.AuthCodeOption) (*oauth2.Token, error) {
 	if cfg == nil || open == nil {
 		return nil, invalidf("LoopbackLogin: nil config or open func")
 	}
@@ -147,7 +153,7 @@ func LoopbackLogin(ctx context.Context, cfg *oauth2.Config, open func(authURL st
 	}
 	c := tokenConfig(cfg)
 	c.RedirectURL = redirect
-	sess, err := NewAuthSession(c)
+	sess, err := NewAuthSession(c, opts...)
 	if err != nil {
 		_ = ln.Close()
 		return nil, err

@@ -65,7 +65,10 @@ func TestDate(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, `{"dueDate":"2024-02-01"}`, string(b))
 
-	for _, bad := range []string{`"2024-02-30"`, `"2024-2-1"`, `"01/02/2024"`, `""`, `20240201`, `"2024-02-01T00:00:00Z"`} {
+	var empty blueclerk.Date
+	require.NoError(t, json.Unmarshal([]byte(`""`), &empty), `"" is no date`)
+	assert.True(t, empty.IsZero())
+	for _, bad := range []string{`"2024-02-30"`, `"2024-2-1"`, `"01/02/2024"`, `20240201`, `"2024-02-01T00:00:00Z"`} {
 		var got blueclerk.Date
 		assert.Error(t, json.Unmarshal([]byte(bad), &got), bad)
 	}

@@ -90,9 +90,9 @@ func tokenError(err error, secrets ...string) error {
 	var re *oauth2.RetrieveError
 	if errors.As(err, &re) {
 		e := &AuthorizationError{
-			Code:        redact(re.ErrorCode, secrets),
-			Description: redact(re.ErrorDescription, secrets),
-			URI:         redact(re.ErrorURI, secrets),
+			Code:        redact(re.ErrorCode, secrets...),
+			Description: redact(re.ErrorDescription, secrets...),
+			URI:         redact(re.ErrorURI, secrets...),
 		}
 		if re.Response != nil {
 			e.StatusCode = re.Response.StatusCode
@@ -100,17 +100,25 @@ func tokenError(err error, secrets ...string) error {
 		return e
 	}
 	msg := err.Error()
-	if r := redact(msg, secrets); r != msg {
+	if r := redact(msg, secrets...); r != msg {
 		return errors.New("blueclerk: token request: " + r)
 	}
 	return fmt.Errorf("blueclerk: token request: %w", err)
 }
 
+// redacted stands where a secret was cut out.
+const redacted = "[redacted]"
+
+// minSecret is the length below which a value is not cut out of text: it
+// could not be told from the text around it, and no real secret is so
+// short.
+const minSecret = 8
+
 // redact replaces every secret in s.
-func redact(s string, secrets []string) string {
+func redact(s string, secrets ...string) string {
 	for _, v := range secrets {
-		if v != "" {
-			s = strings.ReplaceAll(s, v, "[redacted]")
+		if len(v) >= minSecret {
+			s = strings.ReplaceAll(s, v, redacted)
 		}
 	}
 	return s

@@ -172,10 +172,6 @@ func TestValidationSendsNothing(t *testing.T) {
 			_, err := c.Tickets.Create(ctx, &blueclerk.CreateTicketParams{CustomerID: "c"})
 			return err
 		}, "description"},
-		{"ticket priority", func(ctx context.Context, c *blueclerk.Client) error {
-			_, err := c.Tickets.Create(ctx, &blueclerk.CreateTicketParams{CustomerID: "c", Description: "d", Priority: "asap"})
-			return err
-		}, "priority"},
 		{"nil job", func(ctx context.Context, c *blueclerk.Client) error {
 			_, err := c.Jobs.Create(ctx, nil)
 			return err

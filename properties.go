@@ -47,19 +47,21 @@ type PropertiesService service
 
 // List returns every property of the authenticated company (GET
 // /api/v1/properties), following pages when the server sends them.
-func (s *PropertiesService) List(ctx context.Context) ([]*Property, error) {
-	return list[Property](ctx, s.client, apiPrefix+"/properties", "properties")
+func (s *PropertiesService) List(ctx context.Context, opts ...CallOption) ([]*Property, error) {
+	return list[Property](ctx, s.client, apiPrefix+"/properties", "properties", opts)
 }
 
 // All yields the company's properties one at a time (GET
 // /api/v1/properties); see [LeadsService.All].
-func (s *PropertiesService) All(ctx context.Context) iter.Seq2[*Property, error] {
-	return all[Property](ctx, s.client, apiPrefix+"/properties", "properties")
+func (s *PropertiesService) All(ctx context.Context, opts ...CallOption) iter.Seq2[*Property, error] {
+	return all[Property](ctx, s.client, apiPrefix+"/properties", "properties", opts)
 }
 
 // Create creates a property (POST /api/v1/properties) and returns it as
 // stored. Invalid params fail with [ErrInvalidRequest] before anything is
 // sent. A lost answer fails with [ErrOutcomeUnknown]: the property may exist.
-func (s *PropertiesService) Create(ctx context.Context, p *CreatePropertyParams) (*Property, error) {
-	return create[Property](ctx, s.client, apiPrefix+"/properties", "property", p)
+func (s *PropertiesService) Create(ctx context.Context, p *CreatePropertyParams, opts ...CallOption) (*Property, error) {
+	return create[Property](ctx, s.client, apiPrefix+"/properties", "property", p, opts)
 }
+
+func (p *Property) objectID() string { return p.ID }

@@ -754,9 +754,10 @@ func TestLoggerNeverLogsToken(t *testing.T) {
 		out := buf.String()
 		lines := strings.Split(strings.TrimSpace(out), "\n")
 		require.Len(t, lines, 3, out)
-		assert.Contains(t, lines[0], "method=GET path=/api/v1/leads attempt=1 status=503 wait=2s")
-		assert.Contains(t, lines[1], "attempt=2 error=")
-		assert.Contains(t, lines[2], "attempt=3 status=200 wait=0s")
+		assert.Contains(t, lines[0], `method=GET path=/api/v1/leads status=503 request_id="" attempt=1 duration=0s retry_in=2s`)
+		assert.Contains(t, lines[1], "status=0 request_id=\"\" attempt=2 duration=0s error=")
+		assert.Contains(t, lines[2], `status=200 request_id="" attempt=3 duration=0s`)
+		assert.NotContains(t, lines[2], "retry_in")
 		assert.NotContains(t, out, testToken)
 		assert.NotContains(t, out, "Bearer")
 		assert.NotContains(t, out, "Authorization")
@@ -768,7 +769,7 @@ func TestLoggerNeverLogsToken(t *testing.T) {
 
 // fastRetries makes c's retries wait a millisecond at most.
 func fastRetries(c *Client) {
-	c.hc.Transport.(*retryTransport).backoff = backoff.Policy{Base: time.Millisecond, Cap: time.Millisecond}
+	c.backoff = backoff.Policy{Base: time.Millisecond, Cap: time.Millisecond}
 }
 
 // closedPort returns a loopback address nothing listens on.
@@ -935,14 +936,13 @@ func BenchmarkTransport(b *testing.B) {
 	req, err := http.NewRequest(http.MethodGet, "https://api.blueclerk.test/api/v1/leads", nil)
 	require.NoError(b, err)
 	c := newTestClient(b, bare, WithPlan(PlanHigh))
-	layers := &retryTransport{c: c, next: bare, backoff: defaultBackoff}
+	layers := roundTripFunc(func(r *http.Request) (*http.Response, error) { return c.send(r, &call{}, false) })
 	for _, bb := range []struct {
 		name string
 		rt   http.RoundTripper
 	}{
 		{"bare", bare},
-		{"limiter+retry", layers},
-		{"limiter+retry+oauth2", c.hc.Transport},
+		{"limiter+token+retry", layers},
 	} {
 		b.Run(bb.name, func(b *testing.B) {
 			b.ReportAllocs()

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/blueclerk/blueclerk-go/internal/backoff"
@@ -18,112 +19,168 @@ import (
 // defaultBackoff spaces retries that no Retry-After times.
 var defaultBackoff = backoff.Policy{Base: 500 * time.Millisecond, Cap: 30 * time.Second}
 
-// transport builds the chain every request passes: retries outermost; on
-// each attempt the limiter, then a current token, then base.
-func (c *Client) transport(base http.RoundTripper, ts oauth2.TokenSource) http.RoundTripper {
-	if c.limiter == nil {
-		c.limiter = NewLimiter(c.plan)
-	}
-	c.limits.w.Limit = c.plan.HourlyLimit() // until answers say otherwise
-	return &retryTransport{
-		c:       c,
-		next:    &oauth2.Transport{Source: tokenSource{ts}, Base: base},
-		backoff: defaultBackoff,
-	}
+// call is one request's state across its attempts: what the caller asked
+// for and what the attempts have learnt.
+type call struct {
+	opts     *callOptions                  // nil when the call has none
+	write    bool                          // sent once unless it surely did not happen
+	key      string                        // a write's Idempotency-Key
+	getBody  func() (io.ReadCloser, error) // rewinds a write's body
+	attempts int
+	happened bool   // a write may have been carried out
+	token    string // the access token last sent, cut out of what the answer echoes
+
+	// Of the last answer.
+	status    int
+	header    http.Header
+	requestID string
+	rl        RateLimit
 }
 
-// retryTransport sends each attempt through the client's limiter and next.
-// It retries reads on network errors, 408, 429, 500, 502, 503 and 504, and
-// writes only when they surely did not happen (429, 503 with Retry-After, a
-// failed dial) unless the client has WithIdempotentRetries. A write whose
-// answer was lost fails with an error matching ErrOutcomeUnknown.
-type retryTransport struct {
-	c       *Client
-	next    http.RoundTripper
-	backoff backoff.Policy
-}
-
-func (t *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
-	c := t.c
+// send carries req through the retry layer: each attempt passes the
+// limiter, gets a current token and goes down the base transport. It
+// returns the response of a 2xx answer (and of a 3xx when redirect is set),
+// whose body the caller closes with [drainClose]; for any other answer it
+// reads and closes the body and returns [*Error], or [*RateLimitError] for a
+// 429.
+//
+// Reads are retried on network errors, 408, 429, 500, 502, 503 and 504.
+// Writes are sent by this loop only (their attempts carry no GetBody, so no
+// transport underneath can resend them) and retried only when they surely
+// did not happen (429, 503 with Retry-After, a failed dial) unless the
+// client has WithIdempotentRetries. Once an attempt of a write may have
+// happened, the call's error matches ErrOutcomeUnknown, whatever came after.
+func (c *Client) send(req *http.Request, cl *call, redirect bool) (resp *http.Response, err error) {
+	defer func() { cl.report(resp, err) }()
 	if c.plan == PlanFree {
 		closeBody(req)
 		return nil, errFreePlan
 	}
 	ctx := req.Context()
-	write := !repeatable(req.Method)
-	happened := false // whether a write may have been carried out
+	var prev error // the last answer's error, kept when a retry is refused
 	for n := 0; ; n++ {
 		release, err := c.limiter.Acquire(ctx, c.rateLimitWait)
 		if err != nil {
 			if n == 0 {
 				closeBody(req)
 			}
-			return nil, outcome(c.refused(err), happened)
+			return nil, cl.outcome(c.refused(err, prev))
 		}
-		r, cancel, err := t.attempt(req, n)
+		tok, err := tokenFor(ctx, c.ts)
+		if err != nil {
+			release(c.RateLimit()) // nothing was sent: the budget stands as last seen
+			if n == 0 {
+				closeBody(req)
+			}
+			return nil, cl.outcome(fmt.Errorf("blueclerk: %s %s: no token: %w", req.Method, req.URL.Path, err))
+		}
+		r, cancel, err := c.attempt(req, cl, tok, n)
 		if err != nil {
 			release(c.RateLimit())
-			return nil, outcome(err, happened)
+			return nil, cl.outcome(err)
 		}
-		resp, err := t.next.RoundTrip(r)
-		if cancel != nil {
-			if err != nil {
-				cancel()
-			} else {
-				resp.Body = &cancelBody{resp.Body, cancel}
-			}
-		}
+		start := time.Now()
+		cl.attempts++
+		resp, err := c.rt.RoundTrip(r)
 		now := time.Now()
 		var rl RateLimit
 		if err == nil {
+			if cancel != nil {
+				resp.Body = &cancelBody{resp.Body, cancel}
+			}
 			rl = parseRateLimit(resp.Header, now)
 			c.limits.observe(rl, now)
-		}
-		if noToken(err) {
-			release(c.RateLimit()) // nothing was sent: the budget stands as last seen
+			cl.answered(resp, rl)
 		} else {
-			release(rl)
+			if cancel != nil {
+				cancel()
+			}
+			cl.status, cl.header, cl.requestID, cl.rl = 0, nil, "", RateLimit{}
+			err = c.transportError(req, cl, err)
 		}
-		retry, wait, done := t.classify(req, write, n, resp, err, rl, now)
-		happened = happened || done
-		if !retry || n >= c.maxRetries || !replayable(req) || !beforeDeadline(ctx, now, wait) {
-			t.log(ctx, req, n, resp, err, 0)
-			return resp, outcome(err, happened)
+		release(rl)
+		if err == nil && (resp.StatusCode < 200 || resp.StatusCode > 399 || resp.StatusCode > 299 && !redirect) {
+			err = newError(req, resp, c.RateLimit(), cl)
+			resp = nil
 		}
-		t.log(ctx, req, n, resp, err, wait)
-		if resp != nil {
-			drainClose(resp.Body)
+		retry, wait, done := c.classify(ctx, cl, n, err, rl, now)
+		cl.happened = cl.happened || done
+		final := !retry || n >= c.maxRetries || !beforeDeadline(ctx, now, wait)
+		c.log(ctx, req, cl, n, err, rl, now.Sub(start), wait, final)
+		if final {
+			return resp, cl.outcome(err)
 		}
+		prev = err
 		if err := backoff.Sleep(ctx, wait); err != nil {
-			return nil, outcome(err, happened)
+			return nil, cl.outcome(err)
 		}
 	}
 }
 
-// attempt returns the request to send as attempt n: req itself, or a copy
-// with the body replayed and the client's per-attempt timeout. cancel, nil
-// without a timeout, ends the attempt's context once its answer is done with. (A
-// write goes down with GetBody, so that net/http may resend it when nothing
-// was written; it resends nothing else, because newRequest keeps the
-// Idempotency-Key out of its sight.)
-func (t *retryTransport) attempt(req *http.Request, n int) (r *http.Request, cancel context.CancelFunc, err error) {
-	timeout := t.c.attemptTimeout
-	if (n == 0 || req.GetBody == nil) && timeout == 0 {
+// attempt returns the request to send as attempt n, carrying the token:
+// the first goes as req itself; a retry, or an attempt with a timeout, is a
+// copy with its own header map and its body rewound. A write's requests
+// never carry GetBody, so only this layer resends them. cancel, nil without
+// a per-attempt timeout, ends the attempt's context once its answer is done
+// with.
+func (c *Client) attempt(req *http.Request, cl *call, tok *oauth2.Token, n int) (r *http.Request, cancel context.CancelFunc, err error) {
+	auth := c.authorization(tok)
+	cl.token = tok.AccessToken
+	if n == 0 && c.attemptTimeout == 0 {
+		req.Header["Authorization"] = auth
 		return req, nil, nil
 	}
 	cp := *req
-	if n > 0 && req.GetBody != nil {
-		if cp.Body, err = req.GetBody(); err != nil {
-			return nil, nil, fmt.Errorf("blueclerk: replaying the request body: %w", err)
+	cp.Header = make(http.Header, len(req.Header)+1)
+	for k, v := range req.Header {
+		cp.Header[k] = v
+	}
+	cp.Header["Authorization"] = auth
+	if n > 0 {
+		getBody := req.GetBody
+		if cl.write {
+			getBody = cl.getBody
+		}
+		switch {
+		case getBody != nil:
+			if cp.Body, err = getBody(); err != nil {
+				return nil, nil, fmt.Errorf("blueclerk: replaying the request body: %w", err)
+			}
+		case cl.write:
+			cp.Body = emptyBody{}
 		}
 	}
-	if timeout > 0 {
+	if t := c.attemptTimeout; t > 0 {
 		var ctx context.Context
-		ctx, cancel = context.WithTimeout(req.Context(), timeout)
+		ctx, cancel = context.WithTimeout(req.Context(), t)
 		return cp.WithContext(ctx), cancel, nil
 	}
 	return &cp, nil, nil
 }
+
+// authValue is an Authorization header value and the token it is for.
+type authValue struct {
+	typ, access string
+	value       []string
+}
+
+// authorization returns the Authorization header value for tok, reusing
+// the last one built while the token stays the same.
+func (c *Client) authorization(tok *oauth2.Token) []string {
+	typ := tok.Type()
+	if a := c.auth.Load(); a != nil && a.access == tok.AccessToken && a.typ == typ {
+		return a.value
+	}
+	a := &authValue{typ: typ, access: tok.AccessToken, value: []string{typ + " " + tok.AccessToken}}
+	c.auth.Store(a)
+	return a.value
+}
+
+// emptyBody is a body of no bytes that net/http cannot rewind.
+type emptyBody struct{}
+
+func (emptyBody) Read([]byte) (int, error) { return 0, io.EOF }
+func (emptyBody) Close() error             { return nil }
 
 // cancelBody ends an attempt's context when its body is closed.
 type cancelBody struct {
@@ -137,86 +194,173 @@ func (b *cancelBody) Close() error {
 	return err
 }
 
+// transportError describes an attempt that got no answer, without the
+// token wherever a lower layer echoed it.
+func (c *Client) transportError(req *http.Request, cl *call, err error) error {
+	msg := err.Error()
+	if r := redact(msg, cl.token); r != msg {
+		err = errors.New(r)
+	}
+	return &transportError{"blueclerk: " + req.Method + " " + redact(req.URL.Redacted(), cl.token), err}
+}
+
+// transportError is a failed attempt: the request may or may not have
+// reached the server. Its chain holds the transport's error.
+type transportError struct {
+	where string
+	err   error
+}
+
+func (e *transportError) Error() string { return e.where + ": " + e.err.Error() }
+func (e *transportError) Unwrap() error { return e.err }
+
 // classify says whether an attempt may be retried and after what wait, and
-// whether, being a write, it may have been carried out.
-func (t *retryTransport) classify(req *http.Request, write bool, n int, resp *http.Response, err error, rl RateLimit, now time.Time) (retry bool, wait time.Duration, happened bool) {
-	c := t.c
-	if err != nil {
+// whether, being a write, it may have been carried out. err is the
+// attempt's transport error or the error of its non-2xx answer.
+func (c *Client) classify(ctx context.Context, cl *call, n int, err error, rl RateLimit, now time.Time) (retry bool, wait time.Duration, happened bool) {
+	if err == nil {
+		return false, 0, false
+	}
+	var e *Error
+	if !errors.As(err, &e) {
 		switch {
-		case noToken(err):
-			return false, 0, false // nothing was sent; asking again will not help
 		case dialFailed(err):
 			retry = true
 		default:
-			retry, happened = !write || c.idempotentRetries, write
+			retry, happened = !cl.write || c.idempotentRetries, cl.write
 		}
-		return retry && req.Context().Err() == nil, t.backoff.Delay(n), happened
+		return retry && ctx.Err() == nil, c.backoff.Delay(n), happened
 	}
-	ra, hasRA := header.RetryAfter(resp.Header, now)
-	switch resp.StatusCode {
+	ra, hasRA := header.RetryAfter(cl.header, now)
+	switch e.StatusCode {
 	case http.StatusTooManyRequests:
 		retry = true
-		if !hasRA && !rl.Reset.IsZero() {
-			ra, hasRA = max(rl.Reset.Sub(now), 0), true
+		// A Retry-After that ends before the budget's known reset would
+		// only lead to a refusal: wait for the later of the two.
+		if reset := spentUntil(rl, c.RateLimit(), now); reset > ra {
+			ra, hasRA = reset, true
+		}
+		var rle *RateLimitError
+		if errors.As(err, &rle) && ra > rle.RetryAfter {
+			rle.RetryAfter = ra
 		}
 	case http.StatusServiceUnavailable:
-		retry = !write || c.idempotentRetries || hasRA
+		retry = !cl.write || c.idempotentRetries || hasRA
 	case http.StatusRequestTimeout:
-		retry = !write || c.idempotentRetries
+		retry = !cl.write || c.idempotentRetries
 	case http.StatusInternalServerError, http.StatusBadGateway, http.StatusGatewayTimeout:
-		retry, happened = !write || c.idempotentRetries, write
+		retry, happened = !cl.write || c.idempotentRetries, cl.write
 	default:
 		return false, 0, false
 	}
 	switch {
+	case !retry:
+		return false, 0, happened
 	case hasRA && ra > c.rateLimitWait:
-		return false, 0, happened // longer than the caller will wait: answer now
-	case hasRA && ra > 0:
-		return retry, ra, happened
+		return false, ra, happened // longer than the caller will wait: answer now
+	case hasRA:
+		return true, ra, happened
 	}
-	return retry, t.backoff.Delay(n), happened
+	return true, c.backoff.Delay(n), happened
 }
 
-// log writes one debug line for an attempt: never a header, so never a
-// token.
-func (t *retryTransport) log(ctx context.Context, req *http.Request, n int, resp *http.Response, err error, wait time.Duration) {
-	l := t.c.logger
+// spentUntil returns how long the budget is known to be spent: this
+// answer's report, else the client's, when it has no request left.
+func spentUntil(answer, client RateLimit, now time.Time) time.Duration {
+	for _, rl := range []RateLimit{answer, client} {
+		if !rl.Reset.IsZero() && rl.Remaining == 0 && rl.Reset.After(now) {
+			return rl.Reset.Sub(now)
+		}
+	}
+	return 0
+}
+
+// refused gives a limiter's refusal the client's plan, and the 429 answer
+// that led to the refused retry, if one did.
+func (c *Client) refused(err, prev error) error {
+	e, ok := err.(*RateLimitError)
+	if !ok {
+		return err
+	}
+	cp := *e
+	if cp.RateLimit.Plan == "" {
+		cp.RateLimit.Plan = c.plan
+	}
+	var last *RateLimitError
+	if cp.Err == nil && errors.As(prev, &last) {
+		cp.Err = last.Err
+	}
+	return &cp
+}
+
+// answered records an answer's status, headers and budget.
+func (cl *call) answered(resp *http.Response, rl RateLimit) {
+	cl.status, cl.header, cl.rl = resp.StatusCode, resp.Header, rl
+	cl.requestID = redact(resp.Header.Get("X-Request-Id"), cl.token)
+}
+
+// outcome marks the error of a write that may have been carried out: it
+// matches ErrOutcomeUnknown as well as what it matched before.
+func (cl *call) outcome(err error) error {
+	if err == nil || !cl.happened || errors.Is(err, ErrOutcomeUnknown) {
+		return err
+	}
+	return &outcomeError{err}
+}
+
+// outcomeError is the final error of a write that may have happened.
+type outcomeError struct{ err error }
+
+func (e *outcomeError) Error() string {
+	return ErrOutcomeUnknown.Error() + " (" + e.err.Error() + "); check before repeating it, with the same Idempotency-Key"
+}
+func (e *outcomeError) Unwrap() []error { return []error{ErrOutcomeUnknown, e.err} }
+
+// report fills the caller's Response, if it asked for one.
+func (cl *call) report(resp *http.Response, err error) {
+	if cl.opts == nil || cl.opts.resp == nil {
+		return
+	}
+	*cl.opts.resp = Response{
+		StatusCode:     cl.status,
+		Header:         redactHeader(cl.header, cl.token),
+		RequestID:      cl.requestID,
+		IdempotencyKey: cl.key,
+		RateLimit:      cl.rl,
+		Attempts:       cl.attempts,
+	}
+}
+
+// log writes one debug line for an attempt: never a header or a body, so
+// never a token, a secret or a key.
+func (c *Client) log(ctx context.Context, req *http.Request, cl *call, n int, err error, rl RateLimit, d, wait time.Duration, final bool) {
+	l := c.logger
 	if l == nil || !l.Enabled(ctx, slog.LevelDebug) {
 		return
 	}
-	attrs := []slog.Attr{
-		slog.String("method", req.Method),
-		slog.String("path", req.URL.Path),
-		slog.Int("attempt", n+1),
+	path := req.URL.EscapedPath()
+	if req.URL.RawQuery != "" {
+		path += "?" + req.URL.RawQuery
 	}
-	switch {
-	case resp != nil:
-		attrs = append(attrs, slog.Int("status", resp.StatusCode))
-	case noToken(err):
-		attrs = append(attrs, slog.String("error", "no token from the token source"))
-	default:
+	attrs := make([]slog.Attr, 0, 9)
+	attrs = append(attrs,
+		slog.String("method", req.Method),
+		slog.String("path", redact(path, cl.token)),
+		slog.Int("status", cl.status),
+		slog.String("request_id", cl.requestID),
+		slog.Int("attempt", n+1),
+		slog.Duration("duration", d),
+	)
+	if !rl.Reset.IsZero() {
+		attrs = append(attrs, slog.Int("remaining", rl.Remaining))
+	}
+	if err != nil && cl.status == 0 {
 		attrs = append(attrs, slog.String("error", err.Error()))
 	}
-	attrs = append(attrs, slog.Duration("wait", wait))
+	if !final {
+		attrs = append(attrs, slog.Duration("retry_in", wait))
+	}
 	l.LogAttrs(ctx, slog.LevelDebug, "blueclerk: attempt", attrs...)
-}
-
-// refused gives a limiter's refusal the client's plan.
-func (c *Client) refused(err error) error {
-	if e, ok := err.(*RateLimitError); ok && e.RateLimit.Plan == "" && c.plan != "" {
-		cp := *e
-		cp.RateLimit.Plan = c.plan
-		return &cp
-	}
-	return err
-}
-
-// outcome marks the error of a write that may have been carried out.
-func outcome(err error, happened bool) error {
-	if err == nil || !happened {
-		return err
-	}
-	return fmt.Errorf("%w (%w)", ErrOutcomeUnknown, err)
 }
 
 // repeatable reports whether a method is idempotent (RFC 9110 §9.2.2), so
@@ -227,11 +371,6 @@ func repeatable(method string) bool {
 		return true
 	}
 	return false
-}
-
-// replayable reports whether req's body, if any, can be sent again.
-func replayable(req *http.Request) bool {
-	return req.Body == nil || req.Body == http.NoBody || req.GetBody != nil
 }
 
 // dialFailed reports whether err is a failure to reach the server (refused
@@ -252,30 +391,47 @@ func closeBody(req *http.Request) {
 	}
 }
 
-// tokenSource marks the failures of a token source, so that they are told
-// apart from network errors: nothing was sent, and they are not retried.
-type tokenSource struct{ src oauth2.TokenSource }
+// tokenContexter is a token source whose wait for a token the caller's ctx
+// can end, as the SDK's own sources are.
+type tokenContexter interface {
+	TokenContext(ctx context.Context) (*oauth2.Token, error)
+}
 
-func (s tokenSource) Token() (*oauth2.Token, error) {
-	tok, err := s.src.Token()
+// tokenFor gets a token from ts, bounded by ctx when ts allows it.
+func tokenFor(ctx context.Context, ts oauth2.TokenSource) (*oauth2.Token, error) {
+	if tc, ok := ts.(tokenContexter); ok {
+		return tc.TokenContext(ctx)
+	}
+	tok, err := ts.Token()
 	if err != nil {
-		return nil, &noTokenError{err}
+		return nil, err
+	}
+	if tok == nil || tok.AccessToken == "" {
+		return nil, errors.New("the token source returned no access token")
 	}
 	return tok, nil
 }
 
-// noToken reports whether err is a token source's failure.
-func noToken(err error) bool {
-	if err == nil {
-		return false
+// redactHeader returns h with every value holding token cut, copying h only
+// when one does.
+func redactHeader(h http.Header, token string) http.Header {
+	if len(token) < minSecret {
+		return h
 	}
-	var te *noTokenError
-	return errors.As(err, &te)
+	for _, vs := range h {
+		for _, v := range vs {
+			if strings.Contains(v, token) {
+				cp := make(http.Header, len(h))
+				for k, vs := range h {
+					out := make([]string, len(vs))
+					for i, v := range vs {
+						out[i] = redact(v, token)
+					}
+					cp[k] = out
+				}
+				return cp
+			}
+		}
+	}
+	return h
 }
-
-// noTokenError is a token source's failure; its text and chain are the
-// source's own.
-type noTokenError struct{ err error }
-
-func (e *noTokenError) Error() string { return e.err.Error() }
-func (e *noTokenError) Unwrap() error { return e.err }

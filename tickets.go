@@ -9,22 +9,15 @@ import (
 // Priority is a ticket's urgency.
 type Priority string
 
-// Ticket priorities. [TicketsService.Create] accepts only these.
+// Ticket priorities. The API documentation shows "high"; the others are
+// expected, not documented. Any other value is sent as given and the API
+// decides whether it takes it.
 const (
 	PriorityLow    Priority = "low"
 	PriorityMedium Priority = "medium"
 	PriorityHigh   Priority = "high"
 	PriorityUrgent Priority = "urgent"
 )
-
-// known reports whether p is one of the priorities above.
-func (p Priority) known() bool {
-	switch p {
-	case PriorityLow, PriorityMedium, PriorityHigh, PriorityUrgent:
-		return true
-	}
-	return false
-}
 
 // TicketStatus is where a ticket stands. Values the server sends that are
 // not listed here are kept as they are.
@@ -50,7 +43,7 @@ type Ticket struct {
 }
 
 // CreateTicketParams is the body of POST /api/v1/tickets. CustomerID and
-// Description are required; Priority, when set, must be a known [Priority].
+// Description are required; Priority is sent as given when set.
 type CreateTicketParams struct {
 	CustomerID  string   `json:"customerId"`
 	PropertyID  string   `json:"propertyId,omitempty"`
@@ -66,8 +59,6 @@ func (p *CreateTicketParams) validate() error {
 		return invalidf("ticket customerId is required")
 	case p.Description == "":
 		return invalidf("ticket description is required")
-	case p.Priority != "" && !p.Priority.known():
-		return invalidf("ticket priority %q is not one of low, medium, high, urgent", string(p.Priority))
 	}
 	return nil
 }
@@ -78,19 +69,21 @@ type TicketsService service
 
 // List returns every ticket of the authenticated company (GET
 // /api/v1/tickets), following pages when the server sends them.
-func (s *TicketsService) List(ctx context.Context) ([]*Ticket, error) {
-	return list[Ticket](ctx, s.client, apiPrefix+"/tickets", "tickets")
+func (s *TicketsService) List(ctx context.Context, opts ...CallOption) ([]*Ticket, error) {
+	return list[Ticket](ctx, s.client, apiPrefix+"/tickets", "tickets", opts)
 }
 
 // All yields the company's tickets one at a time (GET /api/v1/tickets); see
 // [LeadsService.All].
-func (s *TicketsService) All(ctx context.Context) iter.Seq2[*Ticket, error] {
-	return all[Ticket](ctx, s.client, apiPrefix+"/tickets", "tickets")
+func (s *TicketsService) All(ctx context.Context, opts ...CallOption) iter.Seq2[*Ticket, error] {
+	return all[Ticket](ctx, s.client, apiPrefix+"/tickets", "tickets", opts)
 }
 
 // Create creates a ticket (POST /api/v1/tickets) and returns it as stored.
 // Invalid params fail with [ErrInvalidRequest] before anything is sent. A
 // lost answer fails with [ErrOutcomeUnknown]: the ticket may exist.
-func (s *TicketsService) Create(ctx context.Context, p *CreateTicketParams) (*Ticket, error) {
-	return create[Ticket](ctx, s.client, apiPrefix+"/tickets", "ticket", p)
+func (s *TicketsService) Create(ctx context.Context, p *CreateTicketParams, opts ...CallOption) (*Ticket, error) {
+	return create[Ticket](ctx, s.client, apiPrefix+"/tickets", "ticket", p, opts)
 }
+
+func (t *Ticket) objectID() string { return t.ID }

@@ -238,7 +238,7 @@ func list(ctx context.Context, out io.Writer, c *blueclerk.Client) error {
 	return nil
 }
 
-func count[T any](ctx context.Context, list func(context.Context) ([]*T, error)) func() (int, error) {
+func count[T any](ctx context.Context, list func(context.Context, ...blueclerk.CallOption) ([]*T, error)) func() (int, error) {
 	return func() (int, error) {
 		v, err := list(ctx)
 		return len(v), err

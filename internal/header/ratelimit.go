@@ -16,7 +16,7 @@ type Budget struct {
 
 // RateLimit reads the request budget of a response. It understands
 //
-//	X-RateLimit-Limit: 500, X-RateLimit-Remaining: 42, X-RateLimit-Reset: <Unix seconds>
+//	X-RateLimit-Limit: 500, X-RateLimit-Remaining: 42, X-RateLimit-Reset: <Unix seconds, or seconds from now below 10^6>
 //	RateLimit-Policy: "hour";q=500;w=3600 and RateLimit: "hour";r=42;t=1800
 //	RateLimit: limit=500, remaining=42, reset=1800
 //
@@ -33,7 +33,7 @@ func RateLimit(h http.Header, now time.Time) (b Budget, ok bool) {
 	reset, ok2 := count(h.Get("X-Ratelimit-Reset"))
 	if ok1 && ok2 {
 		limit, _ := count(h.Get("X-Ratelimit-Limit"))
-		b = Budget{Limit: toInt(limit), Remaining: toInt(remaining), Reset: time.Unix(reset, 0)}
+		b = Budget{Limit: toInt(limit), Remaining: toInt(remaining), Reset: resetAt(reset, now)}
 	} else if b, ok = ietf(h, now); !ok {
 		return Budget{}, false
 	}
@@ -164,4 +164,18 @@ func toInt(n int64) int { return int(min(n, math.MaxInt)) }
 // after returns the time secs seconds after now.
 func after(now time.Time, secs int64) time.Time {
 	return now.Add(time.Duration(min(secs, maxSeconds)) * time.Second)
+}
+
+// maxDelta is the largest X-RateLimit-Reset read as seconds from now
+// rather than as a Unix time: no window lasts 11 days, and no Unix time
+// this API sends is so small.
+const maxDelta = 1_000_000
+
+// resetAt reads X-RateLimit-Reset: Unix seconds, or seconds from now when
+// below maxDelta.
+func resetAt(v int64, now time.Time) time.Time {
+	if v < maxDelta {
+		return now.Add(time.Duration(v) * time.Second)
+	}
+	return time.Unix(v, 0)
 }
