@@ -16,7 +16,9 @@
 // Writes are never repeated unless they surely did not happen, or
 // [WithIdempotentRetries] says the server honours Idempotency-Key.
 //
-// The package starts no goroutines: a Client needs no Close. Package
+// Nothing runs between calls (a token refresh runs in a goroutine that ends
+// with it, so that a caller can leave at its ctx): a Client needs no Close.
+// Package
 // blueclerktest provides an in-memory BlueClerk server for tests.
 package blueclerk
 
@@ -53,7 +55,7 @@ const DefaultBaseURL = "https://api.blueclerk.com"
 const DocsURL = "https://github.com/blueclerk/api-docs"
 
 // Version is this module's version, sent in the User-Agent.
-const Version = "0.1.0"
+const Version = "0.2.0"
 
 const (
 	apiPrefix = "/api/v1"

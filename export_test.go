@@ -6,3 +6,10 @@ package blueclerk
 // can meet hundreds of retried faults in seconds. Retry-After waits are
 // unchanged.
 var FastRetries = fastRetries
+
+// NewDefaultDeliveryStore returns the DeliveryStore a WebhookVerifier uses
+// when its Deliveries field is nil, made as the verifier makes it, so that
+// package blueclerk_test can run the conformance suite on it.
+func NewDefaultDeliveryStore() DeliveryStore {
+	return new(WebhookVerifier).deliveries()
+}

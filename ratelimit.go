@@ -2,6 +2,7 @@ package blueclerk
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"sync"
@@ -54,11 +55,18 @@ type RateLimit struct {
 type Limiter interface {
 	// Acquire blocks until one request may be sent. It returns a
 	// *RateLimitError, having waited for nothing, when the budget is spent
-	// until a reset further away than maxWait or ctx's deadline, and ctx's
-	// error when ctx ends first. After a nil error the caller sends the
-	// request and then calls release exactly once with the budget the
-	// response reported (the zero RateLimit when it reported none, or no
-	// response came; the request is then assumed to have counted).
+	// until a reset further away than maxWait or ctx's deadline. While the
+	// requests in flight hold the rest of the budget, it waits for their
+	// answers within maxWait and ctx's deadline, and then returns a
+	// *RateLimitError too (at once for a maxWait of 0). It returns ctx's
+	// error when ctx is canceled during a wait. After a nil error the
+	// caller sends the request and then calls release exactly once with
+	// the budget the response reported (the zero RateLimit when it
+	// reported none, or no response came; the request is then assumed to
+	// have counted).
+	//
+	// [github.com/blueclerk/blueclerk-go/blueclerktest.TestLimiter] checks
+	// an implementation against this contract.
 	Acquire(ctx context.Context, maxWait time.Duration) (release func(RateLimit), err error)
 }
 
@@ -77,13 +85,14 @@ var errFreePlan = fmt.Errorf("%w: the company is on the FREE plan; request not s
 // arrive in; a later Reset starts a new window, and when the Reset passes
 // the plan's full budget is assumed until an answer says otherwise. A
 // response without a report counts as one request used. While the requests
-// in flight hold the rest of the budget, Acquire waits (bounded by ctx
-// only) for their answers to tell whether any is left. When the budget is
-// spent, Acquire waits for the reset if that is within maxWait and ctx's
-// deadline, and otherwise fails at once with [*RateLimitError]. It does not
-// spread a known budget over the hour: the server counts a fixed window,
-// where a request sent early costs the same as one sent late, so pacing
-// would only slow callers down.
+// in flight hold the rest of the budget, Acquire waits for their answers to
+// tell whether any is left, for at most maxWait and until ctx's deadline,
+// and then fails with [*RateLimitError] (at once when maxWait is 0). When
+// the budget is spent, Acquire waits for the reset if that is within
+// maxWait and ctx's deadline, and otherwise fails at once with
+// [*RateLimitError]. It does not spread a known budget over the hour: the
+// server counts a fixed window, where a request sent early costs the same
+// as one sent late, so pacing would only slow callers down.
 //
 // Before any report, a known plan is kept by a token bucket holding half
 // the hourly budget, refilled at the rate of the other half: a fresh client
@@ -119,6 +128,7 @@ func (l *limiter) Acquire(ctx context.Context, maxWait time.Duration) (func(Rate
 		return nil, errFreePlan
 	}
 	var paced *rate.Reservation // a pacing slot already waited for
+	var held time.Time          // since when the requests in flight hold the rest of the budget
 	l.mu.Lock()
 	for {
 		now := time.Now()
@@ -144,7 +154,22 @@ func (l *limiter) Acquire(ctx context.Context, maxWait time.Duration) (func(Rate
 			}
 		case l.w.Remaining > 0:
 			// The rest of the budget is in flight: its answers will say
-			// whether any is left.
+			// whether any is left. They are waited for within maxWait of
+			// when this call first found it so, and within ctx's deadline;
+			// then the call is refused, as a spent budget would be, with
+			// the reset as the time budget is sure to be back.
+			if held.IsZero() {
+				held = now
+			}
+			wait = held.Add(maxWait).Sub(now)
+			if deadline, ok := ctx.Deadline(); ok {
+				wait = min(wait, deadline.Sub(now))
+			}
+			if wait <= 0 {
+				err := l.refusal(now, l.w.Reset.Sub(now))
+				l.mu.Unlock()
+				return nil, err
+			}
 			if l.changed == nil {
 				l.changed = make(chan struct{})
 			}
@@ -160,11 +185,7 @@ func (l *limiter) Acquire(ctx context.Context, maxWait time.Duration) (func(Rate
 		l.mu.Unlock()
 		var err error
 		if changed != nil {
-			select {
-			case <-changed:
-			case <-ctx.Done():
-				err = ctx.Err()
-			}
+			err = awaitRelease(ctx, changed, wait)
 		} else {
 			err = backoff.Sleep(ctx, wait)
 		}
@@ -192,6 +213,24 @@ func (l *limiter) release(rl RateLimit) {
 		close(l.changed)
 		l.changed = nil
 	}
+}
+
+// awaitRelease waits for changed to be closed, for at most d. It returns
+// ctx's error when ctx is canceled first; when ctx's deadline passes, it
+// returns nil like the end of d, so that the caller finds its bound reached
+// and refuses the request rather than report a bare deadline.
+func awaitRelease(ctx context.Context, changed <-chan struct{}, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-changed:
+	case <-t.C:
+	case <-ctx.Done():
+		if err := ctx.Err(); !errors.Is(err, context.DeadlineExceeded) {
+			return err
+		}
+	}
+	return nil
 }
 
 // refusal is the error for a request that would have to wait d.

@@ -702,17 +702,19 @@ func TestLimiterOutOfOrder(t *testing.T) {
 		assert.Equal(t, 3, l.w.Remaining)
 		releases[2](RateLimit{})
 		assert.Equal(t, 2, l.w.Remaining, "an answer without a report counts one")
-		// One in flight, two left: one more may go, then callers wait.
+		// One in flight, two left: one more may go, then callers wait, as
+		// long as ctx's deadline and maxWait allow.
 		fifth, err := l.Acquire(ctx, 0)
 		require.NoError(t, err)
 		ctx2, cancel := context.WithTimeout(ctx, time.Second)
 		defer cancel()
 		_, err = l.Acquire(ctx2, time.Hour)
-		assert.ErrorIs(t, err, context.DeadlineExceeded, "took a request the ones in flight may need")
+		var rle *RateLimitError
+		assert.ErrorAs(t, err, &rle, "took a request the ones in flight may need")
 		// A waiter gets the next slot when an answer shows budget left.
 		got := make(chan error)
 		go func() {
-			rel, err := l.Acquire(ctx, 0)
+			rel, err := l.Acquire(ctx, time.Minute)
 			if err == nil {
 				rel(RateLimit{Limit: 10, Remaining: 0, Reset: reset})
 			}
@@ -726,12 +728,73 @@ func TestLimiterOutOfOrder(t *testing.T) {
 		assert.Equal(t, 0, l.inflight)
 		// Spent: refused at once for a reset beyond maxWait.
 		_, err = l.Acquire(ctx, time.Minute)
-		var rle *RateLimitError
 		require.ErrorAs(t, err, &rle)
 		assert.Equal(t, time.Until(reset), rle.RetryAfter)
 		// A later reset is a new window.
 		l.release(RateLimit{Limit: 10, Remaining: 9, Reset: reset.Add(time.Hour)})
 		assert.Equal(t, 9, l.w.Remaining)
+	})
+}
+
+// TestLimiterInFlightWaitBounded: while the requests in flight hold the
+// rest of the budget, the wait for their answers is bounded by maxWait and
+// ctx's deadline like every other wait: past the bound the call is refused
+// with *RateLimitError, and with maxWait 0 it is refused at once.
+func TestLimiterInFlightWaitBounded(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		l := NewLimiter(PlanPro)
+		ctx := t.Context()
+		reset := time.Now().Add(time.Hour)
+		seed, err := l.Acquire(ctx, 0)
+		require.NoError(t, err)
+		seed(RateLimit{Limit: 500, Remaining: 1, Reset: reset})
+		last, err := l.Acquire(ctx, 0) // holds the rest of the budget
+		require.NoError(t, err)
+
+		for _, tc := range []struct {
+			name             string
+			maxWait, timeout time.Duration
+			waited           time.Duration
+		}{
+			{"maxWait 0", 0, time.Hour, 0},
+			{"maxWait", 3 * time.Second, time.Hour, 3 * time.Second},
+			{"deadline before maxWait", time.Hour, 2 * time.Second, 2 * time.Second},
+		} {
+			ctx, cancel := context.WithTimeout(ctx, tc.timeout)
+			start := time.Now()
+			_, err := l.Acquire(ctx, tc.maxWait)
+			cancel()
+			var rle *RateLimitError
+			if assert.ErrorAs(t, err, &rle, tc.name) {
+				assert.Nil(t, rle.Err, "%s: nothing was sent", tc.name)
+				assert.Equal(t, RateLimit{Plan: PlanPro, Limit: 500, Remaining: 0, Reset: reset}, rle.RateLimit, tc.name)
+				assert.Equal(t, time.Until(reset), rle.RetryAfter, "%s: the reset is when budget is sure to be back", tc.name)
+			}
+			assert.Equal(t, tc.waited, time.Since(start), tc.name)
+		}
+
+		// A cancel still ends the wait with ctx's error, and an answer
+		// within the bound still lets a waiter through.
+		canceled, cancel := context.WithCancel(ctx)
+		got := make(chan error)
+		go func() {
+			_, err := l.Acquire(canceled, time.Minute)
+			got <- err
+		}()
+		synctest.Wait()
+		cancel()
+		require.ErrorIs(t, <-got, context.Canceled)
+		go func() {
+			rel, err := l.Acquire(ctx, time.Minute)
+			if err == nil {
+				rel(RateLimit{Limit: 500, Remaining: 9, Reset: reset.Add(time.Hour)})
+			}
+			got <- err
+		}()
+		time.Sleep(30 * time.Second)
+		last(RateLimit{Limit: 500, Remaining: 10, Reset: reset.Add(time.Hour)}) // a new window
+		require.NoError(t, <-got)
 	})
 }
 

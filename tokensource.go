@@ -40,8 +40,17 @@ const (
 // values (such as an [*http.Client] under [oauth2.HTTPClient], used for the
 // token requests) kept. A refresh answered with a 5xx status or lost to a
 // network error is tried up to 3 times within 30 seconds. However many
-// goroutines ask at once, one refresh is made and they all get its result;
-// no goroutine is started.
+// goroutines ask at once, one refresh is made and they all get its result.
+//
+// The source returned also has a method
+//
+//	TokenContext(ctx context.Context) (*oauth2.Token, error)
+//
+// which a [Client] calls with each request's ctx: a valid token is returned
+// at once; otherwise the caller waits for the refresh until ctx ends, and
+// then gets ctx's error while the refresh goes on for the others. Token is
+// TokenContext with [context.Background]. A refresh runs in a goroutine that
+// ends with it; nothing runs between calls.
 //
 // Token returns an error matching [ErrUnauthorized], saying to log in again,
 // when nothing is stored, when the token expired without a refresh token,
@@ -49,50 +58,135 @@ const (
 // [*AuthorizationError]). If saving a new token fails, Token returns the
 // store's error, and the next call tries to save it again.
 func PersistentTokenSource(ctx context.Context, cfg *oauth2.Config, store TokenStore) oauth2.TokenSource {
-	if ctx == nil {
-		ctx = context.Background()
-	}
-	s := &persistentSource{ctx: context.WithoutCancel(ctx), store: store}
+	p := &persistentSource{store: store}
+	s := newRenewingSource(ctx, p.renew)
 	switch {
 	case cfg == nil:
 		s.err = invalidf("PersistentTokenSource: nil *oauth2.Config")
 	case store == nil:
 		s.err = invalidf("PersistentTokenSource: nil TokenStore")
 	default:
-		s.cfg = tokenConfig(cfg)
+		p.cfg = tokenConfig(cfg)
 	}
 	return s
 }
 
-type persistentSource struct {
-	ctx   context.Context // without cancellation
-	cfg   *oauth2.Config
-	store TokenStore
-	err   error // a configuration error, returned by every call
+// renewingSource hands out its token until a minute before it expires, then
+// calls renew for the next one, once however many goroutines ask.
+type renewingSource struct {
+	ctx   context.Context // the constructor's, without cancellation
+	err   error           // a configuration error, returned by every call
+	renew func(context.Context) (*oauth2.Token, error)
 
-	mu      sync.Mutex // held during a refresh, so one is made at a time
-	tok     *oauth2.Token
-	unsaved bool // tok is newer than the store's token
+	mu      sync.Mutex
+	tok     *oauth2.Token // what the last successful renewal returned
+	renewal *renewal      // the renewal under way, if any
 }
 
-func (s *persistentSource) Token() (*oauth2.Token, error) {
+// renewal is one call of renew; done is closed once its result is set.
+type renewal struct {
+	done     chan struct{}
+	tok      *oauth2.Token
+	err      error
+	panicked any // what renew panicked with, raised again in each caller waiting
+}
+
+func newRenewingSource(ctx context.Context, renew func(context.Context) (*oauth2.Token, error)) *renewingSource {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	return &renewingSource{ctx: context.WithoutCancel(ctx), renew: renew}
+}
+
+// Token returns a valid token, renewing it when needed; it is TokenContext
+// with [context.Background].
+func (s *renewingSource) Token() (*oauth2.Token, error) {
+	return s.TokenContext(context.Background())
+}
+
+// TokenContext returns the token while it is valid for more than another
+// minute, whatever ctx. Otherwise it starts a renewal, or joins the one
+// under way, and waits for its result until ctx ends; a caller whose ctx
+// ends gets ctx's error, and the renewal goes on for the others. A caller
+// whose ctx has already ended starts nothing.
+func (s *renewingSource) TokenContext(ctx context.Context) (*oauth2.Token, error) {
 	if s.err != nil {
 		return nil, s.err
 	}
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	if !s.unsaved && fresh(s.tok) {
-		return s.tok, nil
+	if tok := s.tok; fresh(tok) {
+		s.mu.Unlock()
+		return tok, nil
 	}
+	if err := ctx.Err(); err != nil {
+		s.mu.Unlock()
+		return nil, err
+	}
+	r := s.renewal
+	if r == nil {
+		r = &renewal{done: make(chan struct{})}
+		s.renewal = r
+		go s.run(r)
+	}
+	s.mu.Unlock()
+	select {
+	case <-r.done:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	if r.panicked != nil {
+		panic(r.panicked)
+	}
+	return r.tok, r.err
+}
+
+// run makes the renewal r under the source's ctx and a timeout of its own,
+// so that no caller's ctx cuts it short. It runs in a goroutine that ends
+// when renew returns: nothing long-lived is started, and a source needs no
+// Close. A panic in renew (a TokenStore's, say) is raised again in the
+// callers waiting, where it can be recovered, rather than ending the
+// process.
+func (s *renewingSource) run(r *renewal) {
 	ctx, cancel := context.WithTimeout(s.ctx, tokenTimeout)
 	defer cancel()
-	if s.unsaved {
-		if err := s.store.Save(ctx, s.tok); err != nil {
+	returned := false
+	defer func() {
+		if !returned {
+			r.tok, r.err = nil, errors.New("blueclerk: the token renewal did not return")
+			r.panicked = recover()
+		}
+		s.mu.Lock()
+		if r.err == nil {
+			s.tok = r.tok
+		}
+		s.renewal = nil
+		s.mu.Unlock()
+		close(r.done)
+	}()
+	r.tok, r.err = s.renew(ctx)
+	returned = true
+}
+
+// persistentSource is the renewal of [PersistentTokenSource]'s tokens.
+type persistentSource struct {
+	cfg   *oauth2.Config
+	store TokenStore
+
+	// unsaved is a refreshed token that could not be saved; the next
+	// renewal saves it first. Only renewals, one at a time, touch it.
+	unsaved *oauth2.Token
+}
+
+// renew returns the token to use from now on: the unsaved one once it is
+// saved, the store's, or a refreshed one, saved.
+func (s *persistentSource) renew(ctx context.Context) (*oauth2.Token, error) {
+	if tok := s.unsaved; tok != nil {
+		if err := s.store.Save(ctx, tok); err != nil {
 			return nil, fmt.Errorf("blueclerk: saving the refreshed token: %w", err)
 		}
-		s.unsaved = false
-		if fresh(s.tok) {
-			return s.tok, nil
+		s.unsaved = nil
+		if fresh(tok) {
+			return tok, nil
 		}
 	}
 	tok, err := s.load(ctx)
@@ -131,22 +225,18 @@ func (s *persistentSource) Token() (*oauth2.Token, error) {
 	if tok.RefreshToken == "" {
 		tok.RefreshToken = rt
 	}
-	s.tok = tok
 	if err := s.store.Save(ctx, tok); err != nil {
-		s.unsaved = true
+		s.unsaved = tok
 		return nil, fmt.Errorf("blueclerk: saving the refreshed token: %w", err)
 	}
 	return tok, nil
 }
 
-// load reads the store and remembers what it holds.
+// load reads the store.
 func (s *persistentSource) load(ctx context.Context) (*oauth2.Token, error) {
 	tok, err := s.store.Load(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("blueclerk: loading the token: %w", err)
-	}
-	if tok != nil {
-		s.tok = tok
 	}
 	return tok, nil
 }
@@ -167,52 +257,51 @@ func fresh(tok *oauth2.Token) bool {
 // [oauth2.Token.Extra].
 //
 // The token is reused until a minute before it expires; however many
-// goroutines ask at once, one request is made. Requests outlive ctx (its
-// values, such as an [*http.Client] under [oauth2.HTTPClient], are kept),
-// are tried up to 3 times within 30 seconds on a 5xx answer or a network
-// error, and fail with an [*AuthorizationError] when the endpoint answers
-// with an error. No goroutine is started; cfg is not modified.
+// goroutines ask at once, one request is made and they all get its result.
+// Requests outlive ctx (its values, such as an [*http.Client] under
+// [oauth2.HTTPClient], are kept), are tried up to 3 times within 30 seconds
+// on a 5xx answer or a network error, and fail with an
+// [*AuthorizationError] when the endpoint answers with an error. cfg is not
+// modified.
+//
+// The source returned also has a method
+//
+//	TokenContext(ctx context.Context) (*oauth2.Token, error)
+//
+// which a [Client] calls with each request's ctx: a valid token is returned
+// at once; otherwise the caller waits for the token request until ctx ends,
+// and then gets ctx's error while the request goes on for the others. Token
+// is TokenContext with [context.Background]. A request runs in a goroutine
+// that ends with it; nothing runs between calls.
 func ClientCredentialsTokenSource(ctx context.Context, cfg *clientcredentials.Config) oauth2.TokenSource {
-	if ctx == nil {
-		ctx = context.Background()
-	}
-	s := &clientCredentialsSource{ctx: context.WithoutCancel(ctx)}
+	c := &clientCredentialsSource{}
+	s := newRenewingSource(ctx, c.renew)
 	if cfg == nil {
 		s.err = invalidf("ClientCredentialsTokenSource: nil *clientcredentials.Config")
-	} else {
-		s.cfg = &clientcredentials.Config{
-			ClientID:       cfg.ClientID,
-			ClientSecret:   cfg.ClientSecret,
-			TokenURL:       cfg.TokenURL,
-			Scopes:         slices.Clone(cfg.Scopes),
-			EndpointParams: maps.Clone(cfg.EndpointParams),
-			AuthStyle:      cfg.AuthStyle,
-		}
-		if s.cfg.AuthStyle == oauth2.AuthStyleAutoDetect {
-			s.cfg.AuthStyle = oauth2.AuthStyleInParams
-		}
+		return s
 	}
-	return oauth2.ReuseTokenSourceWithExpiry(nil, s, expiryDelta)
+	c.cfg = &clientcredentials.Config{
+		ClientID:       cfg.ClientID,
+		ClientSecret:   cfg.ClientSecret,
+		TokenURL:       cfg.TokenURL,
+		Scopes:         slices.Clone(cfg.Scopes),
+		EndpointParams: maps.Clone(cfg.EndpointParams),
+		AuthStyle:      cfg.AuthStyle,
+	}
+	if c.cfg.AuthStyle == oauth2.AuthStyleAutoDetect {
+		c.cfg.AuthStyle = oauth2.AuthStyleInParams
+	}
+	s.err = checkEndpointURL("TokenURL", c.cfg.TokenURL)
+	return s
 }
 
-// clientCredentialsSource requests a new token on every call; the
-// [oauth2.ReuseTokenSourceWithExpiry] around it serialises the calls and
-// reuses the token.
+// clientCredentialsSource is the renewal of
+// [ClientCredentialsTokenSource]'s tokens: a new token each time.
 type clientCredentialsSource struct {
-	ctx context.Context // without cancellation
 	cfg *clientcredentials.Config
-	err error
 }
 
-func (s *clientCredentialsSource) Token() (*oauth2.Token, error) {
-	if s.err != nil {
-		return nil, s.err
-	}
-	if err := checkEndpointURL("TokenURL", s.cfg.TokenURL); err != nil {
-		return nil, err
-	}
-	ctx, cancel := context.WithTimeout(s.ctx, tokenTimeout)
-	defer cancel()
+func (s *clientCredentialsSource) renew(ctx context.Context) (*oauth2.Token, error) {
 	return retryToken(ctx, func(ctx context.Context) (*oauth2.Token, error) {
 		t, err := s.cfg.Token(ctx)
 		return t, tokenError(err, s.cfg.ClientSecret)

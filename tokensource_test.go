@@ -435,6 +435,13 @@ func TestClientCredentialsErrors(t *testing.T) {
 
 	_, err = ClientCredentialsTokenSource(t.Context(), nil).Token()
 	assert.ErrorIs(t, err, ErrInvalidRequest)
+
+	before := s.tokenRequestCount()
+	cfg = clientCredentials(s)
+	cfg.TokenURL = "http://auth.example/oauth/token"
+	_, err = ClientCredentialsTokenSource(t.Context(), cfg).Token()
+	assert.ErrorIs(t, err, ErrInvalidRequest, "plain http to a host that is not loopback")
+	assert.Equal(t, before, s.tokenRequestCount())
 }
 
 func TestClientCredentialsOneRequestForManyGoroutines(t *testing.T) {
@@ -575,8 +582,8 @@ func TestSecretsNeverInErrors(t *testing.T) {
 	}
 }
 
-// The cost a request pays to get a current token: the persistent source's
-// fast path against x/oauth2's own reuse of a valid token.
+// The cost a request pays to get a current token: the fast path of both
+// sources against x/oauth2's own reuse of a valid token.
 func BenchmarkTokenSourceFastPath(b *testing.B) {
 	tok := &oauth2.Token{AccessToken: "at", RefreshToken: "rt", Expiry: time.Now().Add(time.Hour)}
 	b.Run("baseline=oauth2.ReuseTokenSource", func(b *testing.B) {
@@ -595,6 +602,23 @@ func BenchmarkTokenSourceFastPath(b *testing.B) {
 			if _, err := ts.Token(); err != nil {
 				b.Fatal(err)
 			}
+		}
+	})
+	b.Run("ClientCredentialsTokenSource", func(b *testing.B) {
+		s := newMemAuthServer()
+		ctx := context.WithValue(b.Context(), oauth2.HTTPClient, s.memClient())
+		ts := ClientCredentialsTokenSource(ctx, clientCredentials(s))
+		if _, err := ts.Token(); err != nil {
+			b.Fatal(err)
+		}
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := ts.Token(); err != nil {
+				b.Fatal(err)
+			}
+		}
+		if n := s.tokenRequestCount(); n != 1 {
+			b.Fatalf("%d token requests, want 1", n)
 		}
 	})
 }

@@ -13,7 +13,9 @@ import (
 )
 
 // TokenStore keeps a user's token between runs of a program, or shares it
-// between processes. Implementations must be safe for concurrent use.
+// between processes. Implementations must be safe for concurrent use;
+// [github.com/blueclerk/blueclerk-go/blueclerktest.TestTokenStore] checks
+// one against the rest of the contract.
 type TokenStore interface {
 	Load(ctx context.Context) (*oauth2.Token, error) // nil, nil when nothing is stored
 	Save(ctx context.Context, tok *oauth2.Token) error

@@ -404,7 +404,11 @@ const (
 // process died) must expire after a while, after which Claim returns
 // DeliveryNew again. Finish ends the caller's claim: handled records id as
 // done, for about a day; handled=false forgets the claim so a redelivery
-// runs fn again.
+// runs fn again, and leaves an id already done as it is (the claim of a
+// handler that outlived it was taken over and finished by another).
+//
+// [github.com/blueclerk/blueclerk-go/blueclerktest.TestDeliveryStore]
+// checks an implementation against this contract.
 type DeliveryStore interface {
 	Claim(ctx context.Context, id string) (DeliveryState, error)
 	Finish(ctx context.Context, id string, handled bool) error // handled=false forgets the claim so a redelivery runs fn again

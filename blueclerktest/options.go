@@ -1,7 +1,9 @@
 package blueclerktest
 
 import (
+	"fmt"
 	"net"
+	"strings"
 	"time"
 
 	blueclerk "github.com/blueclerk/blueclerk-go"
@@ -26,6 +28,7 @@ type config struct {
 	faultSeed         uint64
 	faultRates        *FaultRates
 	listener          net.Listener
+	control           bool
 }
 
 // WithPlan sets the company's plan (default [blueclerk.PlanPro]), and with it
@@ -122,4 +125,19 @@ func WithRandomFaults(seed uint64, rates FaultRates) Option {
 // listener on 127.0.0.1 with a random port. The server closes l in Close.
 func WithListener(l net.Listener) Option {
 	return func(c *config) { c.listener = l }
+}
+
+// Listen listens on addr for [WithListener], refusing a host that is not
+// loopback (127.0.0.1, ::1 or localhost): the server speaks plain HTTP,
+// trusts its callers, and is often run printing its credentials. Port 0
+// picks a free port.
+func Listen(addr string) (net.Listener, error) {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return nil, fmt.Errorf("listen address %q: %w", addr, err)
+	}
+	if ip := net.ParseIP(host); !strings.EqualFold(host, "localhost") && (ip == nil || !ip.IsLoopback()) {
+		return nil, fmt.Errorf("listen address %q: the host must be loopback (127.0.0.1, ::1 or localhost)", addr)
+	}
+	return net.Listen("tcp", addr)
 }

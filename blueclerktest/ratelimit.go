@@ -27,15 +27,26 @@ type window struct {
 func (b *budget) take(now time.Time) (window, bool) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if !now.Before(b.reset) {
-		b.reset = now.Truncate(time.Hour).Add(time.Hour)
-		b.used = 0
-	}
+	b.roll(now)
 	ok := b.used < b.limit
 	if ok {
 		b.used++
 	}
-	return window{limit: b.limit, remaining: b.limit - b.used, reset: b.reset}, ok
+	return b.window(), ok
+}
+
+// window reports the current window. The caller holds b.mu.
+func (b *budget) window() window {
+	return window{limit: b.limit, remaining: b.limit - b.used, reset: b.reset}
+}
+
+// roll starts a new window when now is past the current one. The caller
+// holds b.mu.
+func (b *budget) roll(now time.Time) {
+	if !now.Before(b.reset) {
+		b.reset = now.Truncate(time.Hour).Add(time.Hour)
+		b.used = 0
+	}
 }
 
 // setHeaders reports the budget in X-RateLimit-Limit, X-RateLimit-Remaining
@@ -52,4 +63,30 @@ func seconds(d time.Duration) string {
 		return "0"
 	}
 	return strconv.FormatInt(int64((d+time.Second-1)/time.Second), 10)
+}
+
+// current returns the budget at now without counting a request.
+func (b *budget) current(now time.Time) window {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.roll(now)
+	return b.window()
+}
+
+// setRemaining leaves n requests (at least 0, at most the limit) in the
+// window current at now, and returns the budget as it then stands.
+func (b *budget) setRemaining(n int, now time.Time) window {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.roll(now)
+	b.used = b.limit - min(max(n, 0), b.limit)
+	return b.window()
+}
+
+// SetRemaining leaves n requests in the company's current hourly window
+// (clamped to between 0 and the hourly limit), as if the others had been
+// spent: with 0 the next API request gets 429 until the window renews on the
+// hour.
+func (s *Server) SetRemaining(n int) {
+	s.company.budget.setRemaining(n, s.now())
 }

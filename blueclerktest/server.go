@@ -21,6 +21,12 @@
 //
 // A Server is safe for concurrent use. It is a fake: it keeps everything in
 // memory, trusts its loopback callers, and must not face a network.
+//
+// The package also states, as conformance tests any implementation can
+// run, the contracts of the parts of the SDK an integration may replace:
+// [TestLimiter] for a [blueclerk.Limiter], [TestTokenStore] for a
+// [blueclerk.TokenStore] and [TestDeliveryStore] for a
+// [blueclerk.DeliveryStore].
 package blueclerktest
 
 import (
@@ -115,6 +121,9 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("/api", docs)
 	for _, res := range resources {
 		mux.Handle(apiPrefix+"/"+res.name, s.endpoint(res))
+	}
+	if s.cfg.control {
+		mux.Handle(controlPrefix, s.control())
 	}
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "not_found", "no such endpoint: "+r.URL.Path)

@@ -226,3 +226,28 @@ func TestCloseIsPrompt(t *testing.T) {
 		t.Fatalf("a delivery after Close must fail at once: %+v", d[1])
 	}
 }
+
+func TestListen(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		addr string
+		ok   bool
+	}{
+		{"127.0.0.1:0", true},
+		{"localhost:0", true},
+		{"[::1]:0", true},
+		{"0.0.0.0:0", false},
+		{":0", false},
+		{"example.com:0", false},
+		{"127.0.0.1", false},
+	} {
+		l, err := Listen(c.addr)
+		if l != nil {
+			l.Close()
+		}
+		// ::1 may be missing on the machine; only its refusal would be wrong.
+		if c.ok && err != nil && c.addr != "[::1]:0" || !c.ok && err == nil {
+			t.Errorf("Listen(%q) = %v, want ok %v", c.addr, err, c.ok)
+		}
+	}
+}

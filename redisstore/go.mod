@@ -3,7 +3,7 @@ module github.com/blueclerk/blueclerk-go/redisstore
 go 1.26.0
 
 require (
-	github.com/blueclerk/blueclerk-go v0.0.0-00010101000000-000000000000
+	github.com/blueclerk/blueclerk-go v0.2.0
 	github.com/go-redis/redis_rate/v10 v10.0.1
 	github.com/redis/go-redis/v9 v9.17.3
 	github.com/stretchr/testify v1.12.1
@@ -18,5 +18,3 @@ require (
 	go.yaml.in/yaml/v3 v3.0.5 // indirect
 	golang.org/x/time v0.16.0 // indirect
 )
-
-replace github.com/blueclerk/blueclerk-go => ../

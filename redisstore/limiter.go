@@ -53,9 +53,11 @@ const (
 // the budget is spent, Acquire waits for the reset if that is within
 // maxWait and ctx's deadline, and otherwise fails at once with a
 // [*blueclerk.RateLimitError] whose Err is nil: nothing was sent. When the
-// rest of the budget is in flight, Acquire waits (bounded by ctx) for those
-// answers. A replica that dies mid-request stops counting against the
-// budget after [WithInFlightTTL].
+// rest of the budget is in flight, Acquire waits for those answers, asking
+// Redis again every 20 ms or so, for at most maxWait and until ctx's
+// deadline, and then fails the same way (at once when maxWait is 0). A
+// replica that dies mid-request stops counting against the budget after
+// [WithInFlightTTL].
 //
 // Before any answer has reported the budget, requests are paced by the
 // plan with redis_rate's GCRA: a burst of half the hourly budget at once,
@@ -236,8 +238,8 @@ local inflight = redis.call("ZCARD", KEYS[2])
 // acquireScript decides one request. ARGV after the common ones: the
 // request id, how long it counts as in flight (ms), "1" when the pacing
 // limiter has already let it through. It returns the decision, the wait
-// until the reset (ms, for spent), the limit and the budget left for
-// others.
+// until the reset (ms, for busy and spent), the limit and the budget left
+// for others.
 var acquireScript = redis.NewScript(windowLua + `
 local function grant()
 	redis.call("ZADD", KEYS[2], rnow + tonumber(ARGV[6]), ARGV[5])
@@ -251,7 +253,7 @@ if w.reset > 0 then
 	end
 	save()
 	if w.remaining > 0 then
-		return {2, 0, w.limit, 0}
+		return {2, w.reset - now, w.limit, 0}
 	end
 	return {3, w.reset - now, w.limit, 0}
 end
@@ -319,8 +321,10 @@ var errFreePlan = fmt.Errorf("%w: the company is on the FREE plan; request not s
 // Errors: [blueclerk.ErrPlanRequired] for the FREE plan; a
 // [*blueclerk.RateLimitError] when the budget is spent (or, before any
 // report, the pacing would wait) longer than maxWait or past ctx's
-// deadline; ctx's error when it ends first; an error matching
-// [ErrUnavailable] when Redis does not answer and no fallback was set.
+// deadline, or when the requests in flight still hold the rest of it at
+// maxWait or ctx's deadline; ctx's error when it is canceled first; an
+// error matching [ErrUnavailable] when Redis does not answer and no
+// fallback was set.
 func (l *Limiter) Acquire(ctx context.Context, maxWait time.Duration) (func(blueclerk.RateLimit), error) {
 	if l.err != nil {
 		return nil, l.err
@@ -330,10 +334,19 @@ func (l *Limiter) Acquire(ctx context.Context, maxWait time.Duration) (func(blue
 	}
 	id := rand.Text()
 	paced := false
+	var (
+		// With the rest of the budget in flight: when to stop asking, and
+		// the refusal then.
+		bound time.Time
+		held  error
+	)
 	for {
 		now := l.now()
 		d, err := l.decide(ctx, now, id, paced)
 		if err != nil {
+			if held != nil && errors.Is(err, context.DeadlineExceeded) {
+				return nil, held // the deadline came while Redis was asked again
+			}
 			return l.unavailable(ctx, maxWait, err)
 		}
 		var (
@@ -354,7 +367,17 @@ func (l *Limiter) Acquire(ctx context.Context, maxWait time.Duration) (func(blue
 			}
 			wait = res.RetryAfter
 		case busy:
-			wait = pollEvery/2 + mathrand.N(pollEvery)
+			// The rest of the budget is in flight: ask again until their
+			// answers tell whether any is left, for at most maxWait from
+			// when this call first found it so, and until ctx's deadline.
+			if bound.IsZero() {
+				bound = inFlightBound(ctx, maxWait)
+			}
+			held = l.refusal(now, d, d.wait)
+			wait = min(pollEvery/2+mathrand.N(pollEvery), time.Until(bound))
+			if wait <= 0 {
+				return nil, held
+			}
 			wake = l.wake()
 		case spent:
 			wait = d.wait
@@ -362,19 +385,42 @@ func (l *Limiter) Acquire(ctx context.Context, maxWait time.Duration) (func(blue
 			return nil, fmt.Errorf("redisstore: limiter %s: unexpected decision %d from Redis", l.key, d.status)
 		}
 		if d.status != busy && !fits(ctx, wait, maxWait) {
-			return nil, &blueclerk.RateLimitError{
-				RateLimit: blueclerk.RateLimit{
-					Plan:      l.plan,
-					Limit:     d.limit,
-					Remaining: d.remaining,
-					Reset:     now.Add(wait),
-				},
-				RetryAfter: wait,
-			}
+			return nil, l.refusal(now, d, wait)
 		}
-		if err := sleep(ctx, wait, wake); err != nil {
+		err = sleep(ctx, wait, wake)
+		if d.status == busy && (errors.Is(err, context.DeadlineExceeded) || err == nil && !time.Now().Before(bound)) {
+			// The bound came before the answers: Redis is not asked again
+			// under a ctx that may have ended.
+			return nil, held
+		}
+		if err != nil {
 			return nil, err
 		}
+	}
+}
+
+// inFlightBound returns when a call that starts waiting now for the
+// answers of requests in flight stops: after maxWait, or at ctx's deadline
+// if that comes first.
+func inFlightBound(ctx context.Context, maxWait time.Duration) time.Time {
+	bound := time.Now().Add(maxWait)
+	if deadline, ok := ctx.Deadline(); ok && deadline.Before(bound) {
+		return deadline
+	}
+	return bound
+}
+
+// refusal is the error of a request refused after decision d, the budget
+// being back after wait.
+func (l *Limiter) refusal(now time.Time, d decision, wait time.Duration) error {
+	return &blueclerk.RateLimitError{
+		RateLimit: blueclerk.RateLimit{
+			Plan:      l.plan,
+			Limit:     d.limit,
+			Remaining: d.remaining,
+			Reset:     now.Add(wait),
+		},
+		RetryAfter: wait,
 	}
 }
 

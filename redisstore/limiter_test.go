@@ -122,12 +122,16 @@ func TestLimiterAccount(t *testing.T) {
 	require.Equal(t, account{limit: 500, remaining: 2, reset: reset}, acc)
 
 	// Two in flight on two replicas use up the 2 left: a third waits for
-	// their answers rather than being refused.
+	// their answers rather than being refused, until ctx's deadline.
 	r1, r2 := acquire(t, a), acquire(t, b)
 	short, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()
+	start := time.Now()
 	_, err := a.Acquire(short, time.Hour)
-	require.ErrorIs(t, err, context.DeadlineExceeded, "with the rest in flight, Acquire waits")
+	var rle *blueclerk.RateLimitError
+	require.ErrorAs(t, err, &rle, "with the rest in flight, Acquire waits within ctx's deadline")
+	assert.GreaterOrEqual(t, time.Since(start), 40*time.Millisecond, "waited for the answers")
+	assert.Equal(t, reset, rle.RateLimit.Reset.UTC(), "the budget is sure to be back at the reset")
 	third := make(chan error, 1)
 	go func() {
 		release, err := a.Acquire(context.Background(), time.Minute)
@@ -138,7 +142,6 @@ func TestLimiterAccount(t *testing.T) {
 	}()
 	r1(report(1, reset))
 	r2(report(0, reset))
-	var rle *blueclerk.RateLimitError
 	require.ErrorAs(t, <-third, &rle, "spent until 11:00, further than a minute")
 	assert.Nil(t, rle.Err, "refused without sending")
 	assert.Equal(t, blueclerk.PlanPro, rle.RateLimit.Plan)

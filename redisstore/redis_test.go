@@ -36,6 +36,7 @@ func TestMain(m *testing.M) {
 	if shared != nil {
 		shared.stop()
 	}
+	stopCluster()
 	if code == 0 {
 		if err := goleak.Find(); err != nil {
 			fmt.Fprintln(os.Stderr, "goleak:", err)
@@ -62,22 +63,22 @@ func requireRedis(t testing.TB) {
 	t.Skipf("skipping: %s (install the redis-server package to run it)", missing)
 }
 
-// newClient returns a client of srv closed when the test ends, with short
-// timeouts so that a stopped server fails commands quickly.
+// newClient returns a client of srv closed when the test ends, with
+// shortTimeouts.
 func newClient(t testing.TB, srv *redisServer) *redis.Client {
 	t.Helper()
-	rdb := redis.NewClient(&redis.Options{
-		Addr:         srv.addr(),
-		DialTimeout:  time.Second,
-		ReadTimeout:  time.Second,
-		WriteTimeout: time.Second,
-		MaxRetries:   -1,
-
-		DialerRetries:         1,
-		ContextTimeoutEnabled: true,
-	})
+	rdb := redis.NewClient(shortTimeouts(&redis.Options{Addr: srv.addr()}))
 	t.Cleanup(func() { _ = rdb.Close() })
 	return rdb
+}
+
+// shortTimeouts sets the options of every connection the tests make, so
+// that a stopped server fails commands quickly, and returns o.
+func shortTimeouts(o *redis.Options) *redis.Options {
+	o.DialTimeout, o.ReadTimeout, o.WriteTimeout = time.Second, time.Second, time.Second
+	o.MaxRetries, o.DialerRetries = -1, 1
+	o.ContextTimeoutEnabled = true
+	return o
 }
 
 // sharedClient returns a client of the shared server; it skips the test
@@ -106,36 +107,45 @@ func ownRedis(t testing.TB) *redisServer {
 type redisServer struct {
 	bin  string
 	port int
+	args []string // configuration beyond the port and persistence
 	proc *os.Process
 	done chan struct{} // closed when proc has exited
 }
 
-// startRedisServer starts redis-server on a free loopback port and waits
-// until it answers PING.
-func startRedisServer() (*redisServer, error) {
+// startRedisServer starts redis-server on a free loopback port, with args
+// added to its command line, and waits until it answers PING.
+func startRedisServer(args ...string) (*redisServer, error) {
 	bin, err := exec.LookPath("redis-server")
 	if err != nil {
 		return nil, fmt.Errorf("redis-server not found in PATH")
 	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	port, err := freePort()
 	if err != nil {
 		return nil, err
 	}
-	port := l.Addr().(*net.TCPAddr).Port
-	_ = l.Close()
-	s := &redisServer{bin: bin, port: port}
+	s := &redisServer{bin: bin, port: port, args: args}
 	if err := s.start(); err != nil {
 		return nil, err
 	}
 	return s, nil
 }
 
+// freePort returns a loopback TCP port that was free a moment ago.
+func freePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
 func (s *redisServer) addr() string { return "127.0.0.1:" + strconv.Itoa(s.port) }
 
 // start runs the server on s.port, empty, and waits until it answers.
 func (s *redisServer) start() error {
-	cmd := exec.Command(s.bin, "--port", strconv.Itoa(s.port), "--bind", "127.0.0.1",
-		"--save", "", "--appendonly", "no", "--dir", os.TempDir(), "--loglevel", "warning")
+	cmd := exec.Command(s.bin, append([]string{"--port", strconv.Itoa(s.port), "--bind", "127.0.0.1",
+		"--save", "", "--appendonly", "no", "--dir", os.TempDir(), "--loglevel", "warning"}, s.args...)...)
 	if err := cmd.Start(); err != nil {
 		return fmt.Errorf("starting redis-server: %w", err)
 	}

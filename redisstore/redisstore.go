@@ -40,6 +40,16 @@
 //	})
 //
 // Close the client when done; the stores here hold nothing else.
+//
+// # Redis Cluster
+//
+// With a *redis.ClusterClient, give a [Limiter]'s key a hash tag (such as
+// "blueclerk:budget:{acme}"): each of its decisions is one script over two
+// keys, which a cluster runs only within one hash slot. The token store and
+// the delivery store touch one key per command and need none. Each store
+// keeps its guarantees on a cluster; across a failover, writes the old
+// master had not yet replicated may be lost (the README says what that
+// costs).
 package redisstore
 
 import (

@@ -4,7 +4,10 @@
 //	go run ./blueclerktest/cmd/blueclerk-fake -addr 127.0.0.1:8080 -plan PRO
 //
 // It prints the server's URL, the OAuth client to log in with and a bearer
-// token with every scope, then serves until interrupted. The flags are
+// token with every scope, then serves until interrupted. It answers control
+// requests under /_fake/ (see blueclerktest.WithControl), so that tests in
+// any language can emit events, inject faults, set the budget and read the
+// webhook deliveries. The flags are
 // described in blueclerktest/README.md and by -help.
 package main
 
@@ -14,7 +17,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"net"
 	"os"
 	"os/signal"
 	"strings"
@@ -79,9 +81,6 @@ func run(ctx context.Context, args []string, out, errOut io.Writer) error {
 	default:
 		return fmt.Errorf("-plan %q: want FREE, STARTER, PRO or HIGH", *plan)
 	}
-	if err := checkLoopback(*addr); err != nil {
-		return err
-	}
 	if len(redirects) == 0 {
 		redirects = listFlag{"http://127.0.0.1/callback"}
 	}
@@ -92,9 +91,9 @@ func run(ctx context.Context, args []string, out, errOut io.Writer) error {
 		return fmt.Errorf("-webhook-secret: %w", err)
 	}
 
-	l, err := net.Listen("tcp", *addr)
+	l, err := blueclerktest.Listen(*addr)
 	if err != nil {
-		return err
+		return fmt.Errorf("-addr: %w", err)
 	}
 	opts := []blueclerktest.Option{
 		blueclerktest.WithListener(l),
@@ -102,6 +101,7 @@ func run(ctx context.Context, args []string, out, errOut io.Writer) error {
 		blueclerktest.WithOAuthClient(*clientID, *clientSecret, redirects...),
 		blueclerktest.WithPageSize(*pageSize),
 		blueclerktest.WithHourlyLimit(*hourlyLimit),
+		blueclerktest.WithControl(),
 	}
 	for _, u := range webhookURLs {
 		opts = append(opts, blueclerktest.WithWebhook(u, *webhookSecret))
@@ -129,6 +129,7 @@ func run(ctx context.Context, args []string, out, errOut io.Writer) error {
 	fmt.Fprintf(out, "  Client ID      %s\n", *clientID)
 	fmt.Fprintf(out, "  Client secret  %s\n", *clientSecret)
 	fmt.Fprintf(out, "  Redirect URIs  %s\n", redirects.String())
+	fmt.Fprintf(out, "  Control        %s/_fake/{emit,faults,budget,deliveries}\n", srv.URL)
 	if len(webhookURLs) > 0 {
 		fmt.Fprintf(out, "  Webhooks       %s\n", webhookURLs.String())
 		fmt.Fprintf(out, "  Webhook secret %s\n", *webhookSecret)
@@ -139,17 +140,4 @@ func run(ctx context.Context, args []string, out, errOut io.Writer) error {
 	<-ctx.Done()
 	fmt.Fprintln(out, "Stopping.")
 	return nil
-}
-
-// checkLoopback refuses a listen address off loopback: the fake prints its
-// credentials and speaks plain HTTP, which the SDK allows only on loopback.
-func checkLoopback(addr string) error {
-	host, _, err := net.SplitHostPort(addr)
-	if err != nil {
-		return fmt.Errorf("-addr %q: %w", addr, err)
-	}
-	if ip := net.ParseIP(host); strings.EqualFold(host, "localhost") || ip != nil && ip.IsLoopback() {
-		return nil
-	}
-	return fmt.Errorf("-addr %q: the host must be loopback (127.0.0.1, ::1 or localhost)", addr)
 }

@@ -58,6 +58,14 @@ func TestRunServesUntilCancelled(t *testing.T) {
 	if resp.StatusCode != 200 || resp.Header.Get("X-RateLimit-Limit") != "100" {
 		t.Fatalf("GET leads with the printed token: %d limit %q", resp.StatusCode, resp.Header.Get("X-RateLimit-Limit"))
 	}
+	resp, err = (&http.Client{Transport: tr}).Get(url + "/_fake/budget")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Fatalf("GET /_fake/budget: %d, want 200: the standalone fake answers control requests", resp.StatusCode)
+	}
 	cancel()
 	_, _ = io.Copy(io.Discard, pr)
 	if err := <-done; err != nil {
