@@ -541,7 +541,8 @@ func all[T any](ctx context.Context, c *Client, path, key string, opts []CallOpt
 func yieldArray[T any](resp *http.Response, key string, yield func(*T, error) bool) bool {
 	defer drainClose(resp.Body)
 	body := &bodyReader{r: resp.Body}
-	arr, err := jsonstream.Open(body, key)
+	// One record may be as large as a created object's answer.
+	arr, err := jsonstream.Open(body, key, maxObjectBody)
 	if err != nil {
 		yield(nil, body.failure(resp.Request, err))
 		return false

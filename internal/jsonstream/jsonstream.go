@@ -21,8 +21,21 @@ type Array struct {
 
 // Open reads r up to the first element of the array under key. It returns an
 // error when the body is not a JSON object, has no such key, or the key does
-// not hold an array.
-func Open(r io.Reader, key string) (*Array, error) {
+// not hold an array. Whatever whitespace r holds, it takes time linear in
+// what it reads.
+//
+// A record is one element of the array, one key or value nested in another
+// key's value, or one key or value other than an object or array at the top
+// of the object: what the decoder holds whole. A record larger than
+// maxRecord bytes, counted as sent, is an error, which Open or [Array.Next]
+// returns once the decoder reaches it; no more than maxRecord bytes of it are
+// held.
+func Open(r io.Reader, key string, maxRecord int64) (*Array, error) {
+	return open(&compactReader{r: r, max: maxRecord}, key)
+}
+
+// open is Open reading r as it is.
+func open(r io.Reader, key string) (*Array, error) {
 	a := &Array{dec: json.NewDecoder(r), key: key}
 	if err := a.expectDelim('{'); err != nil {
 		return nil, err
