@@ -389,10 +389,6 @@ func (m *webhookMAC) sum(id, ts string, body []byte) []byte {
 // not know is returned all the same; a body that is not a JSON object with
 // an "event" is an error. A record of a known kind is decoded with the rest,
 // in one pass; an error in it is left to [Event.Ticket] and its siblings.
-//
-// The Event's Data may be a slice of body rather than a copy: leave body
-// unchanged while the Event is in use. ([WebhookVerifier.ParseRequest]
-// and [WebhookVerifier.Handler] read each body into memory of its own.)
 func (v *WebhookVerifier) Parse(h http.Header, body []byte) (*Event, error) {
 	if err := v.Verify(h, body); err != nil {
 		return nil, err
@@ -427,7 +423,7 @@ func decodeEventOnce(id string, body []byte) (*Event, bool) {
 	if !ok {
 		return nil, false
 	}
-	e := Event{ID: id, Type: EventType(p.typ), Data: p.data}
+	e := Event{ID: id, Type: EventType(p.typ), Data: bytes.Clone(p.data)}
 	if e.Type == "" || p.timestamp != nil && e.Timestamp.UnmarshalJSON(p.timestamp) != nil {
 		return nil, false
 	}

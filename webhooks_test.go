@@ -1029,3 +1029,23 @@ func TestHandlerTakesOverAbandonedClaim(t *testing.T) {
 		expectDelivery(t, h, calls, "claim abandoned", http.StatusNoContent, 1)
 	})
 }
+
+// TestParseKeepsItsOwnBytes: an Event does not share the caller's body, so
+// a buffer reused for the next delivery changes neither Data nor the record.
+func TestParseKeepsItsOwnBytes(t *testing.T) {
+	body := []byte(`{"event":"ticket.created","timestamp":"2024-01-15T10:30:00Z","data":{"id":"ticket_1","description":"Leak"}}`)
+	e, err := newTestVerifier(t, testSecret).Parse(signedHeader(t, testSecret, "msg_1", testNow, body), body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range body {
+		body[i] = 'x'
+	}
+	if got := string(e.Data); got != `{"id":"ticket_1","description":"Leak"}` {
+		t.Errorf("Data = %s after the body was overwritten", got)
+	}
+	tk, err := e.Ticket()
+	if err != nil || tk.ID != "ticket_1" {
+		t.Errorf("Ticket() = %+v, %v after the body was overwritten", tk, err)
+	}
+}
