@@ -2,7 +2,6 @@ package blueclerk
 
 import (
 	"bytes"
-	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
@@ -11,17 +10,14 @@ import (
 	"fmt"
 	"hash"
 	"iter"
-	"log"
 	"net/http"
-	"runtime/debug"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
-	"unicode/utf8"
 
-	"github.com/blueclerk/blueclerk-go/internal/seen"
+	"github.com/blueclerk/blueclerk-go/internal/payload"
 )
 
 // EventType names a webhook event, "event" in the payload.
@@ -416,18 +412,18 @@ func decodeEvent(id string, body []byte) (*Event, error) {
 // decodeEventOnce decodes body with the record it carries, reading the
 // envelope itself and the record with json.Unmarshal, once. It reports false
 // when it cannot vouch for the result being the one Event's own decoding
-// gives: scanPayload cannot, or a value does not decode (a record that is
+// gives: payload.Scan cannot, or a value does not decode (a record that is
 // not of its kind included).
 func decodeEventOnce(id string, body []byte) (*Event, bool) {
-	p, ok := scanPayload(body)
+	p, ok := payload.Scan(body)
 	if !ok {
 		return nil, false
 	}
-	e := Event{ID: id, Type: EventType(p.typ), Data: bytes.Clone(p.data)}
-	if e.Type == "" || p.timestamp != nil && e.Timestamp.UnmarshalJSON(p.timestamp) != nil {
+	e := Event{ID: id, Type: EventType(p.Type), Data: bytes.Clone(p.Data)}
+	if e.Type == "" || p.Timestamp != nil && e.Timestamp.UnmarshalJSON(p.Timestamp) != nil {
 		return nil, false
 	}
-	if p.data != nil && string(p.data) != "null" {
+	if p.Data != nil && string(p.Data) != "null" {
 		switch eventKind(string(e.Type)) {
 		case kindTicket:
 			return withRecord[Ticket](e)
@@ -438,7 +434,7 @@ func decodeEventOnce(id string, body []byte) (*Event, bool) {
 		case kindEstimate:
 			return withRecord[Estimate](e)
 		}
-		if !json.Valid(p.data) {
+		if !json.Valid(p.Data) {
 			return nil, false
 		}
 	}
@@ -493,191 +489,6 @@ func bodyTooLarge(err *http.MaxBytesError) error {
 	return fmt.Errorf("blueclerk: webhook body is larger than %d bytes (WebhookVerifier.MaxBodyBytes): %w", err.Limit, err)
 }
 
-// DeliveryState is what a DeliveryStore knows of a webhook-id.
-type DeliveryState int
-
-// The states of a webhook-id.
-const (
-	DeliveryNew        DeliveryState = iota // not seen before: the caller now holds the claim and must call Finish
-	DeliveryInProgress                      // claimed by another handler that has not finished
-	DeliveryDone                            // handled successfully before
-)
-
-// DeliveryStore records which webhook deliveries were handled, so that each
-// webhook-id is handled once. Implementations must be safe for concurrent
-// use.
-//
-// Claim reports what the store knows of id and, when that is
-// [DeliveryNew], records the caller's claim on it atomically: of concurrent
-// claims on one id, one gets DeliveryNew. A claim never finished (the
-// process died) must expire after a while, after which Claim returns
-// DeliveryNew again. Finish ends the caller's claim: handled records id as
-// done, for about a day; handled=false forgets the claim so a redelivery
-// runs fn again, and leaves an id already done as it is (the claim of a
-// handler that outlived it was taken over and finished by another).
-//
-// [github.com/blueclerk/blueclerk-go/blueclerktest.TestDeliveryStore]
-// checks an implementation against this contract.
-type DeliveryStore interface {
-	Claim(ctx context.Context, id string) (DeliveryState, error)
-	Finish(ctx context.Context, id string, handled bool) error // handled=false forgets the claim so a redelivery runs fn again
-}
-
-// deliveries returns v.Deliveries, or v's in-memory store.
-func (v *WebhookVerifier) deliveries() DeliveryStore {
-	if v.Deliveries != nil {
-		return v.Deliveries
-	}
-	v.memOnce.Do(func() {
-		v.mem = &memoryDeliveries{
-			set: seen.NewSet(deliveryMax, deliveryKeep, deliveryClaimTimeout),
-			now: v.clock,
-		}
-	})
-	return v.mem
-}
-
-// memoryDeliveries is the default [DeliveryStore], good for one process.
-type memoryDeliveries struct {
-	set *seen.Set
-	now func() time.Time
-}
-
-var deliveryStates = [...]DeliveryState{
-	seen.New:        DeliveryNew,
-	seen.InProgress: DeliveryInProgress,
-	seen.Done:       DeliveryDone,
-}
-
-func (m *memoryDeliveries) Claim(_ context.Context, id string) (DeliveryState, error) {
-	return deliveryStates[m.set.Claim(id, m.now())], nil
-}
-
-func (m *memoryDeliveries) Finish(_ context.Context, id string, handled bool) error {
-	m.set.Finish(id, handled, m.now())
-	return nil
-}
-
-// Handler returns an http.Handler that receives deliveries and calls fn
-// once per webhook-id, with the request's context. It answers:
-//
-//   - 405, with Allow: POST, for another method;
-//   - 413 for a body over [WebhookVerifier.MaxBodyBytes];
-//   - 401 for a delivery that fails [WebhookVerifier.Verify], and 400 for one
-//     whose payload cannot be decoded, without calling fn;
-//   - 204 when fn returns nil;
-//   - 500 when fn fails or panics, so that the sender retries; fn's error
-//     is not written to the response, so log it in fn. A panic is recovered
-//     and logged with its stack, as net/http logs the panics it recovers (to
-//     the [http.Server]'s ErrorLog, or the log package), without the
-//     payload; a panic with [http.ErrAbortHandler] aborts the response
-//     instead;
-//   - 200 without calling fn for a webhook-id already handled;
-//   - 409 without calling fn while another call of fn for the same
-//     webhook-id is running, so that the sender retries later;
-//   - 503 without calling fn when [WebhookVerifier.Deliveries] fails.
-//
-// Handler starts no goroutines.
-func (v *WebhookVerifier) Handler(fn func(context.Context, *Event) error) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method != http.MethodPost {
-			w.Header().Set("Allow", http.MethodPost)
-			http.Error(w, "webhook deliveries are POSTed", http.StatusMethodNotAllowed)
-			return
-		}
-		e, err := v.parseRequest(w, r)
-		if err != nil {
-			http.Error(w, err.Error(), rejectStatus(err))
-			return
-		}
-		if fn == nil {
-			http.Error(w, "blueclerk: WebhookVerifier.Handler was given a nil function", http.StatusInternalServerError)
-			return
-		}
-		store := v.deliveries()
-		switch state, err := store.Claim(r.Context(), e.ID); {
-		case err != nil || state < DeliveryNew || state > DeliveryDone:
-			http.Error(w, "the delivery store is unavailable; retry later", http.StatusServiceUnavailable)
-			return
-		case state == DeliveryDone:
-			http.Error(w, "already handled", http.StatusOK)
-			return
-		case state == DeliveryInProgress:
-			http.Error(w, "this delivery is being handled; retry later", http.StatusConflict)
-			return
-		}
-		if err := handleOnce(r.Context(), store, e, fn); err != nil {
-			if p, ok := errors.AsType[*fnPanic](err); ok {
-				answerPanic(w, r, e.ID, p)
-				return
-			}
-			http.Error(w, "the webhook handler failed; retry later", http.StatusInternalServerError)
-			return
-		}
-		w.WriteHeader(http.StatusNoContent)
-	})
-}
-
-// rejectStatus is the status for a delivery parseRequest rejected.
-func rejectStatus(err error) int {
-	switch {
-	case errors.Is(err, ErrInvalidSignature), errors.Is(err, ErrWebhookTimestamp):
-		return http.StatusUnauthorized
-	}
-	if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
-		return http.StatusRequestEntityTooLarge
-	}
-	return http.StatusBadRequest
-}
-
-// handleOnce calls fn for e, which the caller claimed in store, and finishes
-// the claim however fn ends, so that a failed delivery runs again when it is
-// redelivered. A panic in fn is recovered and returned as a *fnPanic.
-func handleOnce(ctx context.Context, store DeliveryStore, e *Event, fn func(context.Context, *Event) error) (err error) {
-	handled := false
-	defer func() {
-		// The outcome is recorded even if the sender hung up. A failure to
-		// record it is not the sender's to retry: fn ran, and a claim left
-		// behind expires in the store.
-		_ = store.Finish(context.WithoutCancel(ctx), e.ID, handled)
-	}()
-	defer func() {
-		if p := recover(); p != nil {
-			err = &fnPanic{value: p, stack: debug.Stack()}
-		}
-	}()
-	if err := fn(ctx, e); err != nil {
-		return err
-	}
-	handled = true
-	return nil
-}
-
-// fnPanic is a panic of a Handler's fn, recovered.
-type fnPanic struct {
-	value any
-	stack []byte
-}
-
-func (p *fnPanic) Error() string { return fmt.Sprintf("panic: %v", p.value) }
-
-// answerPanic answers a recovered panic of fn with 500 and logs it where
-// net/http logs the panics it recovers: r's [http.Server.ErrorLog], or the
-// log package. The log line holds the webhook-id, the panic and its stack,
-// never the payload. [http.ErrAbortHandler] is panicked again, to abort the
-// response as net/http does.
-func answerPanic(w http.ResponseWriter, r *http.Request, id string, p *fnPanic) {
-	if p.value == http.ErrAbortHandler {
-		panic(http.ErrAbortHandler)
-	}
-	logf := log.Printf
-	if srv, ok := r.Context().Value(http.ServerContextKey).(*http.Server); ok && srv.ErrorLog != nil {
-		logf = srv.ErrorLog.Printf
-	}
-	logf("blueclerk: webhook handler panicked on webhook-id %q: %v\n%s", id, p.value, p.stack)
-	http.Error(w, "the webhook handler failed; retry later", http.StatusInternalServerError)
-}
-
 // decodeSecret accepts a Standard Webhooks secret with or without its
 // "whsec_" prefix.
 func decodeSecret(secret string) ([]byte, error) {
@@ -706,173 +517,4 @@ func SignWebhook(secret, id string, ts time.Time, body []byte) (string, error) {
 		return "", fmt.Errorf("blueclerk: SignWebhook: empty webhook id")
 	}
 	return "v1," + sign(key, id, ts.Unix(), body), nil
-}
-
-// payload is what scanPayload finds in a webhook body.
-type payload struct {
-	typ       []byte // the contents of the string under "event"
-	timestamp []byte // the value under "timestamp", nil when absent
-	data      []byte // the value under "data", nil when absent
-}
-
-// scanPayload finds the values of a payload's keys, matched in any letter
-// case as encoding/json matches them to Event's fields. It checks that body
-// is one JSON object whose other values are JSON and whose "event" is a
-// string; the caller checks the timestamp and data. It reports false when
-// body is not such an object, or when it cannot vouch for reading it as
-// encoding/json does: a key holds an escape or a byte beyond ASCII, a key
-// appears twice, or "event" holds an escape or is not UTF-8.
-func scanPayload(body []byte) (p payload, ok bool) {
-	var typ []byte
-	i := skipSpace(body, 0)
-	if i == len(body) || body[i] != '{' {
-		return p, false
-	}
-	i = skipSpace(body, i+1)
-	for more := i < len(body) && body[i] != '}'; more; {
-		if i == len(body) || body[i] != '"' {
-			return p, false
-		}
-		end := skipString(body, i)
-		if end < 0 {
-			return p, false
-		}
-		key := body[i+1 : end-1]
-		if !plainString(key) || !isASCII(key) {
-			return p, false
-		}
-		if i = skipSpace(body, end); i == len(body) || body[i] != ':' {
-			return p, false
-		}
-		i = skipSpace(body, i+1)
-		if end = skipValue(body, i); end < 0 {
-			return p, false
-		}
-		value := body[i:end]
-		var dst *[]byte
-		switch {
-		case bytes.EqualFold(key, []byte("event")):
-			dst = &typ
-		case bytes.EqualFold(key, []byte("timestamp")):
-			dst = &p.timestamp
-		case bytes.EqualFold(key, []byte("data")):
-			dst = &p.data
-		case !json.Valid(value):
-			return p, false
-		}
-		if dst != nil {
-			if *dst != nil {
-				return p, false
-			}
-			*dst = value
-		}
-		switch i = skipSpace(body, end); {
-		case i < len(body) && body[i] == ',':
-			i = skipSpace(body, i+1)
-		case i < len(body) && body[i] == '}':
-			more = false
-		default:
-			return p, false
-		}
-	}
-	if i == len(body) || skipSpace(body, i+1) != len(body) {
-		return p, false
-	}
-	if len(typ) < 2 || typ[0] != '"' || !plainString(typ[1:len(typ)-1]) || !utf8.Valid(typ) {
-		return p, false
-	}
-	p.typ = typ[1 : len(typ)-1]
-	return p, true
-}
-
-// plainString reports whether s, the contents of a JSON string, holds no
-// escape and no control character: whether it is the string's value.
-func plainString(s []byte) bool {
-	for _, c := range s {
-		if c == '\\' || c < ' ' {
-			return false
-		}
-	}
-	return true
-}
-
-// isASCII reports whether s holds ASCII only.
-func isASCII(s []byte) bool {
-	for _, c := range s {
-		if c >= utf8.RuneSelf {
-			return false
-		}
-	}
-	return true
-}
-
-// skipSpace returns the index of the first byte of b at or after i that is
-// not JSON whitespace.
-func skipSpace(b []byte, i int) int {
-	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
-		i++
-	}
-	return i
-}
-
-// skipValue returns the index just past the JSON value starting at b[i],
-// or -1 when b ends first. It checks no more than it needs to find the end.
-func skipValue(b []byte, i int) int {
-	if i == len(b) {
-		return -1
-	}
-	switch b[i] {
-	case '"':
-		return skipString(b, i)
-	case '{', '[':
-		depth := 0
-		for i < len(b) {
-			switch b[i] {
-			case '"':
-				if i = skipString(b, i); i < 0 {
-					return -1
-				}
-				continue
-			case '{', '[':
-				depth++
-			case '}', ']':
-				if depth--; depth == 0 {
-					return i + 1
-				}
-			}
-			i++
-		}
-		return -1
-	}
-	// A number, true, false or null: up to the next delimiter.
-	end := i
-	for end < len(b) && !strings.ContainsRune(" \t\n\r,:]}", rune(b[end])) {
-		end++
-	}
-	if end == i {
-		return -1
-	}
-	return end
-}
-
-// skipString returns the index just past the JSON string starting at b[i],
-// a quote, or -1 when b ends first.
-func skipString(b []byte, i int) int {
-	for j := i + 1; ; {
-		q := bytes.IndexByte(b[j:], '"')
-		if q < 0 {
-			return -1
-		}
-		j += q
-		// The quote ends the string unless an odd number of backslashes
-		// escape it.
-		n := 0
-		for n < j-i-1 && b[j-1-n] == '\\' {
-			n++
-		}
-		if n%2 == 0 {
-			return j + 1
-		}
-		j++
-	}
 }
