@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/textproto"
+	"net/url"
 	"strings"
 )
 
@@ -129,13 +130,16 @@ func (c *Client) Do(ctx context.Context, method, path string, in, out any, opts 
 	if method == "" || !validHeaderName(method) || strings.ToUpper(method) != method {
 		return invalidf("Do: method %q is not an upper-case HTTP method", method)
 	}
-	rawURL := c.base.String() + path
-	req, cl, err := c.newCall(ctx, method, rawURL, in, opts)
+	u, err := url.Parse(c.base.String() + path)
+	if err != nil {
+		return invalidf("Do: path %q: %v", path, err)
+	}
+	if u.Host != c.base.Host || u.Scheme != c.base.Scheme {
+		return invalidf("Do: path %q leaves the API host", path)
+	}
+	req, cl, err := c.newCall(ctx, method, u, in, opts)
 	if err != nil {
 		return err
-	}
-	if req.URL.Host != c.base.Host || req.URL.Scheme != c.base.Scheme {
-		return invalidf("Do: path %q leaves the API host", path)
 	}
 	resp, err := c.do(req, cl)
 	if err != nil {

@@ -42,6 +42,7 @@ import (
 	"time"
 
 	"github.com/blueclerk/blueclerk-go/internal/backoff"
+	"github.com/blueclerk/blueclerk-go/internal/header"
 	"golang.org/x/oauth2"
 )
 
@@ -339,10 +340,10 @@ func isLoopback(host string) bool {
 }
 
 // url returns the absolute URL of an API path such as "/api/v1/leads".
-func (c *Client) url(path string) string {
+func (c *Client) url(path string) *url.URL {
 	u := *c.base
 	u.Path += path
-	return u.String()
+	return &u
 }
 
 // jsonType is the header value of Accept and Content-Type; header values
@@ -353,7 +354,7 @@ var jsonType = []string{"application/json"}
 // sent as JSON; a write (any method but GET, HEAD, OPTIONS, TRACE, PUT and
 // DELETE) gets an Idempotency-Key, the caller's or a fresh one, which every
 // retry of it reuses.
-func (c *Client) newCall(ctx context.Context, method, rawURL string, body any, opts []CallOption) (*http.Request, *call, error) {
+func (c *Client) newCall(ctx context.Context, method string, u *url.URL, body any, opts []CallOption) (*http.Request, *call, error) {
 	cl := &call{write: !repeatable(method)}
 	if len(opts) > 0 {
 		o, err := newCallOptions(opts)
@@ -370,10 +371,12 @@ func (c *Client) newCall(ctx context.Context, method, rawURL string, body any, o
 		}
 		r = bytes.NewReader(b)
 	}
-	req, err := http.NewRequestWithContext(ctx, method, rawURL, r)
+	// The URL is built, not parsed: the request is made for none and given u.
+	req, err := http.NewRequestWithContext(ctx, method, "", r)
 	if err != nil {
 		return nil, nil, fmt.Errorf("%w: %v (not sent)", ErrInvalidRequest, err)
 	}
+	req.URL, req.Host = u, u.Host
 	req.Header["Accept"] = jsonType
 	req.Header["User-Agent"] = c.uaHeader
 	if body != nil {
@@ -424,7 +427,7 @@ func malformed(req *http.Request, err error) error {
 // checkJSON rejects a 2xx answer whose declared content type is not JSON,
 // such as an HTML page from a proxy.
 func checkJSON(req *http.Request, resp *http.Response) error {
-	ct := resp.Header.Get("Content-Type")
+	ct := header.Get(resp.Header, "Content-Type")
 	if ct == "" || ct == "application/json" || strings.HasPrefix(ct, "application/json;") {
 		return nil
 	}

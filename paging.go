@@ -18,13 +18,14 @@ func (c *Client) pages(ctx context.Context, path string, opts []CallOption) iter
 	return func(yield func(*http.Response, error) bool) {
 		next := c.url(path)
 		var seen map[string]bool // the pages read, made once a Link is followed
-		for next != "" {
-			if seen[next] {
-				yield(nil, fmt.Errorf("%w: GET %s: Link rel=\"next\" loops back to %s", ErrMalformedResponse, path, next))
-				return
-			}
+		for next != nil {
 			if seen != nil {
-				seen[next] = true
+				s := next.String()
+				if seen[s] {
+					yield(nil, fmt.Errorf("%w: GET %s: Link rel=\"next\" loops back to %s", ErrMalformedResponse, path, s))
+					return
+				}
+				seen[s] = true
 			}
 			req, cl, err := c.newCall(ctx, http.MethodGet, next, nil, opts)
 			if err != nil {
@@ -47,8 +48,8 @@ func (c *Client) pages(ctx context.Context, path string, opts []CallOption) iter
 			resp.Request = req
 			cur := next
 			next, err = c.nextPage(req.URL, resp.Header)
-			if next != "" && seen == nil {
-				seen = map[string]bool{cur: true}
+			if next != nil && seen == nil {
+				seen = map[string]bool{cur.String(): true}
 			}
 			if err != nil {
 				drainClose(resp.Body)
@@ -64,20 +65,20 @@ func (c *Client) pages(ctx context.Context, path string, opts []CallOption) iter
 
 // nextPage resolves the Link rel="next" of a page, refusing any URL off the
 // API's host: the token must not be sent elsewhere.
-func (c *Client) nextPage(cur *url.URL, h http.Header) (string, error) {
+func (c *Client) nextPage(cur *url.URL, h http.Header) (*url.URL, error) {
 	link := header.NextLink(h)
 	if link == "" {
-		return "", nil
+		return nil, nil
 	}
 	u, err := cur.Parse(link)
 	if err != nil {
-		return "", fmt.Errorf("%w: GET %s: bad Link rel=\"next\": %v", ErrMalformedResponse, cur.Path, err)
+		return nil, fmt.Errorf("%w: GET %s: bad Link rel=\"next\": %v", ErrMalformedResponse, cur.Path, err)
 	}
 	if u.Scheme != c.base.Scheme || u.Host != c.base.Host {
-		return "", fmt.Errorf("%w: GET %s: Link rel=\"next\" leaves the API host (%s); not followed", ErrMalformedResponse, cur.Path, u.Redacted())
+		return nil, fmt.Errorf("%w: GET %s: Link rel=\"next\" leaves the API host (%s); not followed", ErrMalformedResponse, cur.Path, u.Redacted())
 	}
-	u.Fragment = ""
-	return u.String(), nil
+	u.Fragment, u.RawFragment = "", ""
+	return u, nil
 }
 
 // list reads every element of the array under key, across pages.

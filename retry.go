@@ -79,7 +79,10 @@ func (c *Client) send(req *http.Request, cl *call, redirect bool) (resp *http.Re
 			release(c.RateLimit())
 			return nil, cl.outcome(err)
 		}
-		start := time.Now()
+		var start time.Time // for the debug line only
+		if c.logger != nil {
+			start = time.Now()
+		}
 		cl.attempts++
 		resp, err := c.rt.RoundTrip(r)
 		now := time.Now()
@@ -296,7 +299,7 @@ func (c *Client) refused(err, prev error) error {
 // answered records an answer's status, headers and budget.
 func (cl *call) answered(resp *http.Response, rl RateLimit) {
 	cl.status, cl.header, cl.rl = resp.StatusCode, resp.Header, rl
-	cl.requestID = redact(resp.Header.Get("X-Request-Id"), cl.token)
+	cl.requestID = redact(header.Get(resp.Header, "X-Request-Id"), cl.token)
 }
 
 // outcome marks the error of a write that may have been carried out: it

@@ -16,7 +16,7 @@ import (
 // 8288), or "" when there is none. The target is returned as written; the
 // caller resolves it against the request URL.
 func NextLink(h http.Header) string {
-	for _, v := range h.Values("Link") {
+	for _, v := range h["Link"] {
 		for len(v) > 0 {
 			v = strings.TrimLeft(v, " \t,")
 			if !strings.HasPrefix(v, "<") {
@@ -93,7 +93,7 @@ func nextEntry(s string) int {
 // in WWW-Authenticate (RFC 6750 §3), such as "invalid_token" or
 // "insufficient_scope".
 func BearerError(h http.Header) (code, description string) {
-	for _, v := range h.Values("WWW-Authenticate") {
+	for _, v := range h["Www-Authenticate"] {
 		scheme, rest, _ := strings.Cut(strings.TrimSpace(v), " ")
 		if !strings.EqualFold(scheme, "Bearer") {
 			continue
@@ -149,7 +149,7 @@ func authParams(s string) map[string]string {
 // now. It reports false for an absent or malformed value. A date in the past
 // gives 0 and true. The result is not clamped; callers bound it.
 func RetryAfter(h http.Header, now time.Time) (time.Duration, bool) {
-	v := strings.TrimSpace(h.Get("Retry-After"))
+	v := strings.TrimSpace(Get(h, "Retry-After"))
 	if v == "" {
 		return 0, false
 	}
@@ -171,3 +171,13 @@ func RetryAfter(h http.Header, now time.Time) (time.Duration, bool) {
 
 // maxSeconds keeps a parsed number of seconds within time.Duration.
 const maxSeconds = int64(1<<63-1) / int64(time.Second)
+
+// Get returns the first value of the field whose canonical name is key
+// (such as "X-Request-Id"): http.Header.Get without canonicalizing the name
+// on every call. A response's header map holds canonical names only.
+func Get(h http.Header, key string) string {
+	if v := h[key]; len(v) > 0 {
+		return v[0]
+	}
+	return ""
+}

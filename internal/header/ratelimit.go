@@ -29,10 +29,10 @@ type Budget struct {
 // else is ignored, and ok is false when no remaining count and reset time
 // could be read.
 func RateLimit(h http.Header, now time.Time) (b Budget, ok bool) {
-	remaining, ok1 := count(h.Get("X-Ratelimit-Remaining"))
-	reset, ok2 := count(h.Get("X-Ratelimit-Reset"))
+	remaining, ok1 := count(Get(h, "X-Ratelimit-Remaining"))
+	reset, ok2 := count(Get(h, "X-Ratelimit-Reset"))
 	if ok1 && ok2 {
-		limit, _ := count(h.Get("X-Ratelimit-Limit"))
+		limit, _ := count(Get(h, "X-Ratelimit-Limit"))
 		b = Budget{Limit: toInt(limit), Remaining: toInt(remaining), Reset: resetAt(reset, now)}
 	} else if b, ok = ietf(h, now); !ok {
 		return Budget{}, false
@@ -50,7 +50,7 @@ func ietf(h http.Header, now time.Time) (Budget, bool) {
 		found bool
 		name  string
 	)
-	for _, v := range h.Values("Ratelimit") {
+	for _, v := range h["Ratelimit"] {
 		if d := authParams(v); d["remaining"] != "" { // the earlier dictionary form
 			r, ok1 := count(d["remaining"])
 			t, ok2 := count(d["reset"])
@@ -73,7 +73,7 @@ func ietf(h http.Header, now time.Time) (Budget, bool) {
 		return Budget{}, false
 	}
 	var policies []member
-	for _, v := range h.Values("Ratelimit-Policy") {
+	for _, v := range h["Ratelimit-Policy"] {
 		for m := range members(v) {
 			policies = append(policies, m)
 		}
