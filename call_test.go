@@ -237,6 +237,15 @@ func TestDo(t *testing.T) {
 		assert.Equal(t, resp.IdempotencyKey, seen[0].header.Get("Idempotency-Key"))
 		assert.Equal(t, resp.IdempotencyKey, seen[1].header.Get("Idempotency-Key"))
 	})
+	t.Run("write without a body", func(t *testing.T) {
+		rec := newRecorder(t, reply{status: http.StatusNoContent})
+		require.NoError(t, rec.client(t).Do(t.Context(), http.MethodPost, "/api/v1/widgets/w1/archive", nil, nil))
+		seen := rec.seen()
+		require.Len(t, seen, 1)
+		assert.Empty(t, seen[0].body)
+		assert.NotEmpty(t, seen[0].header.Get("Idempotency-Key"))
+		assert.Empty(t, seen[0].header.Get("Content-Type"))
+	})
 	t.Run("no content", func(t *testing.T) {
 		rec := newRecorder(t, reply{status: http.StatusNoContent})
 		out := map[string]any{"kept": true}

@@ -104,13 +104,22 @@ func h2Client(srv *httptest.Server) *http.Client {
 // mode, and once per attempt of the SDK's own with idempotent retries:
 // net/http's HTTP/2 transport never resends it on its own.
 func TestWriteNotResentByHTTP2(t *testing.T) {
+	create := func(ctx context.Context, c *blueclerk.Client) error {
+		_, err := c.Tickets.Create(ctx, &blueclerk.CreateTicketParams{CustomerID: "c1", Description: "Leak"})
+		return err
+	}
+	bodyless := func(ctx context.Context, c *blueclerk.Client) error {
+		return c.Do(ctx, http.MethodPost, "/api/v1/tickets/t1/close", nil, nil)
+	}
 	for _, tt := range []struct {
 		name       string
+		write      func(context.Context, *blueclerk.Client) error
 		idempotent bool
 		want       int32
 	}{
-		{"default", false, 1},
-		{"idempotent retries", true, 3},
+		{"default", create, false, 1},
+		{"idempotent retries", create, true, 3},
+		{"no body", bodyless, false, 1},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			srv, requests := h2ResetServer(t)
@@ -123,7 +132,7 @@ func TestWriteNotResentByHTTP2(t *testing.T) {
 			blueclerk.FastRetries(c)
 			ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
 			defer cancel()
-			_, err = c.Tickets.Create(ctx, &blueclerk.CreateTicketParams{CustomerID: "c1", Description: "Leak"})
+			err = tt.write(ctx, c)
 			require.ErrorIs(t, err, blueclerk.ErrOutcomeUnknown)
 			assert.Equal(t, tt.want, requests.Load(), "requests the server acted on")
 			assert.NotContains(t, err.Error(), testToken)
