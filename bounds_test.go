@@ -124,3 +124,24 @@ func TestTokenWaitEndsWithCtx(t *testing.T) {
 		assert.Zero(t, sent.Load())
 	})
 }
+
+// TestRetryAfterZeroIsNoAdvice: "Retry-After: 0" does not make a retry
+// immediate; the backoff spaces it as if the header were absent.
+func TestRetryAfterZeroIsNoAdvice(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var requests atomic.Int32
+		c := bubbleClient(t, roundTripFunc(func(r *http.Request) (*http.Response, error) {
+			h := http.Header{"Content-Type": {"application/json"}}
+			if requests.Add(1) < 3 {
+				h.Set("Retry-After", "0")
+				return &http.Response{StatusCode: http.StatusServiceUnavailable, Header: h, Body: http.NoBody, Request: r}, nil
+			}
+			return &http.Response{StatusCode: http.StatusOK, Header: h, Body: io.NopCloser(strings.NewReader(`{"leads": []}`)), Request: r}, nil
+		}))
+		start := time.Now()
+		_, err := c.Leads.List(t.Context())
+		require.NoError(t, err)
+		assert.Equal(t, int32(3), requests.Load())
+		assert.Positive(t, time.Since(start), "the retries waited")
+	})
+}

@@ -261,7 +261,7 @@ func (c *Client) classify(ctx context.Context, cl *call, n int, err error, rl Ra
 		return false, 0, happened
 	case hasRA && ra > c.rateLimitWait:
 		return false, ra, happened // longer than the caller will wait: answer now
-	case hasRA:
+	case hasRA && ra > 0:
 		return true, ra, happened
 	}
 	return true, c.backoff.Delay(n), happened
