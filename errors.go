@@ -269,15 +269,17 @@ func newError(req *http.Request, resp *http.Response, rl RateLimit, cl *call) er
 			e.Message = redact(desc, cl.token)
 		}
 	}
-	if d, ok := header.RetryAfter(resp.Header, now); ok {
-		e.RetryAfter = d
-	}
+	ra, hasRA := header.RetryAfter(resp.Header, now)
+	e.RetryAfter = ra
 	if resp.StatusCode != http.StatusTooManyRequests {
 		return e
 	}
-	rle := &RateLimitError{RateLimit: rl, RetryAfter: e.RetryAfter, Err: e}
-	if rle.RetryAfter == 0 && !rl.Reset.IsZero() {
-		rle.RetryAfter = max(rl.Reset.Sub(now), 0)
+	// The wait is the later of Retry-After and the budget's reset, when the
+	// budget is known to be spent or no Retry-After was sent: a retry before
+	// the reset would only be refused.
+	rle := &RateLimitError{RateLimit: rl, RetryAfter: ra, Err: e}
+	if !rl.Reset.IsZero() && (rl.Remaining == 0 || !hasRA) {
+		rle.RetryAfter = max(rle.RetryAfter, rl.Reset.Sub(now))
 	}
 	return rle
 }

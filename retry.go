@@ -106,7 +106,7 @@ func (c *Client) send(req *http.Request, cl *call, redirect bool) (resp *http.Re
 			err = newError(req, resp, c.RateLimit(), cl)
 			resp = nil
 		}
-		retry, wait, done := c.classify(ctx, cl, n, err, rl, now)
+		retry, wait, done := c.classify(ctx, cl, n, err, now)
 		cl.happened = cl.happened || done
 		final := !retry || n >= c.maxRetries || !beforeDeadline(ctx, now, wait)
 		c.log(ctx, req, cl, n, err, rl, now.Sub(start), wait, final)
@@ -220,7 +220,7 @@ func (e *transportError) Unwrap() error { return e.err }
 // classify says whether an attempt may be retried and after what wait, and
 // whether, being a write, it may have been carried out. err is the
 // attempt's transport error or the error of its non-2xx answer.
-func (c *Client) classify(ctx context.Context, cl *call, n int, err error, rl RateLimit, now time.Time) (retry bool, wait time.Duration, happened bool) {
+func (c *Client) classify(ctx context.Context, cl *call, n int, err error, now time.Time) (retry bool, wait time.Duration, happened bool) {
 	if err == nil {
 		return false, 0, false
 	}
@@ -237,15 +237,12 @@ func (c *Client) classify(ctx context.Context, cl *call, n int, err error, rl Ra
 	ra, hasRA := header.RetryAfter(cl.header, now)
 	switch e.StatusCode {
 	case http.StatusTooManyRequests:
+		// newError has set the wait: the later of Retry-After and the
+		// budget's reset.
 		retry = true
-		// A Retry-After that ends before the budget's known reset would
-		// only lead to a refusal: wait for the later of the two.
-		if reset := spentUntil(rl, c.RateLimit(), now); reset > ra {
-			ra, hasRA = reset, true
-		}
 		var rle *RateLimitError
-		if errors.As(err, &rle) && ra > rle.RetryAfter {
-			rle.RetryAfter = ra
+		if errors.As(err, &rle) {
+			ra, hasRA = rle.RetryAfter, true
 		}
 	case http.StatusServiceUnavailable:
 		retry = !cl.write || c.idempotentRetries || hasRA
@@ -265,17 +262,6 @@ func (c *Client) classify(ctx context.Context, cl *call, n int, err error, rl Ra
 		return true, ra, happened
 	}
 	return true, c.backoff.Delay(n), happened
-}
-
-// spentUntil returns how long the budget is known to be spent: this
-// answer's report, else the client's, when it has no request left.
-func spentUntil(answer, client RateLimit, now time.Time) time.Duration {
-	for _, rl := range []RateLimit{answer, client} {
-		if !rl.Reset.IsZero() && rl.Remaining == 0 && rl.Reset.After(now) {
-			return rl.Reset.Sub(now)
-		}
-	}
-	return 0
 }
 
 // refused gives a limiter's refusal the client's plan, and the 429 answer
