@@ -127,7 +127,7 @@ func (c *Client) Do(ctx context.Context, method, path string, in, out any, opts 
 	if !strings.HasPrefix(path, "/") || strings.HasPrefix(path, "//") || strings.ContainsAny(path, "#\\") {
 		return invalidf("Do: path %q must be absolute, such as /api/v1/leads", path)
 	}
-	if method == "" || !validHeaderName(method) || strings.ToUpper(method) != method {
+	if !validHeaderName(method) || strings.ToUpper(method) != method {
 		return invalidf("Do: method %q is not an upper-case HTTP method", method)
 	}
 	u, err := url.Parse(c.base.String() + path)
@@ -145,18 +145,12 @@ func (c *Client) Do(ctx context.Context, method, path string, in, out any, opts 
 	if err != nil {
 		return err
 	}
-	defer drainClose(resp.Body)
 	if out == nil {
+		drainClose(resp.Body)
 		return nil
 	}
-	body, err := readObject(resp.Body)
-	if err != nil {
-		return malformed(req, fmt.Errorf("reading the answer: %w", err))
-	}
-	if len(body) == 0 {
-		return nil
-	}
-	if err := checkJSON(req, resp); err != nil {
+	body, err := readJSON(req, resp)
+	if err != nil || len(body) == 0 {
 		return err
 	}
 	if raw, ok := out.(*json.RawMessage); ok {

@@ -461,13 +461,9 @@ func create[T any, PT object[T], P validator](ctx context.Context, c *Client, pa
 	if err != nil {
 		return nil, err
 	}
-	defer drainClose(resp.Body)
-	if err := checkJSON(req, resp); err != nil {
-		return nil, err
-	}
-	body, err := readObject(resp.Body)
+	body, err := readJSON(req, resp)
 	if err != nil {
-		return nil, malformed(req, fmt.Errorf("reading the created object: %w", err))
+		return nil, err
 	}
 	v, err := decodeObject[T, PT](body, key)
 	if err != nil {
@@ -476,13 +472,22 @@ func create[T any, PT object[T], P validator](ctx context.Context, c *Client, pa
 	return v, nil
 }
 
-// readObject reads a body of at most maxObjectBody bytes.
-func readObject(r io.Reader) ([]byte, error) {
-	body, err := io.ReadAll(io.LimitReader(r, maxObjectBody+1))
-	if err == nil && len(body) > maxObjectBody {
-		err = fmt.Errorf("larger than %d MiB", maxObjectBody>>20)
+// readJSON reads and closes a 2xx answer's body, at most maxObjectBody
+// bytes, and checks that a body that is not empty is declared JSON.
+func readJSON(req *http.Request, resp *http.Response) ([]byte, error) {
+	defer drainClose(resp.Body)
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxObjectBody+1))
+	switch {
+	case err != nil:
+		return nil, malformed(req, fmt.Errorf("reading the answer: %w", err))
+	case len(body) > maxObjectBody:
+		return nil, malformed(req, fmt.Errorf("answer larger than %d MiB", maxObjectBody>>20))
+	case len(body) > 0:
+		if err := checkJSON(req, resp); err != nil {
+			return nil, err
+		}
 	}
-	return body, err
+	return body, nil
 }
 
 // decodeObject decodes a created object: T itself, or {key: T}. Anything

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"strings"
@@ -50,8 +51,8 @@ type call struct {
 // did not happen (429, 503 with Retry-After, a failed dial) unless the
 // client has WithIdempotentRetries. Once an attempt of a write may have
 // happened, the call's error matches ErrOutcomeUnknown, whatever came after.
-func (c *Client) send(req *http.Request, cl *call, redirect bool) (resp *http.Response, err error) {
-	defer func() { cl.report(resp, err) }()
+func (c *Client) send(req *http.Request, cl *call, redirect bool) (*http.Response, error) {
+	defer cl.report()
 	if c.plan == PlanFree {
 		closeBody(req)
 		return nil, errFreePlan
@@ -93,14 +94,13 @@ func (c *Client) send(req *http.Request, cl *call, redirect bool) (resp *http.Re
 			}
 			rl = parseRateLimit(resp.Header, now)
 			c.limits.observe(rl, now)
-			cl.answered(resp, rl)
 		} else {
 			if cancel != nil {
 				cancel()
 			}
-			cl.status, cl.header, cl.requestID, cl.rl = 0, nil, "", RateLimit{}
 			err = c.transportError(req, cl, err)
 		}
+		cl.answered(resp, rl)
 		release(rl)
 		if err == nil && (resp.StatusCode < 200 || resp.StatusCode > 399 || resp.StatusCode > 299 && !redirect) {
 			err = newError(req, resp, c.RateLimit(), cl)
@@ -134,10 +134,7 @@ func (c *Client) attempt(req *http.Request, cl *call, tok *oauth2.Token, n int) 
 		return req, nil, nil
 	}
 	cp := *req
-	cp.Header = make(http.Header, len(req.Header)+1)
-	for k, v := range req.Header {
-		cp.Header[k] = v
-	}
+	cp.Header = maps.Clone(req.Header) // its own map; the values are shared, never modified
 	cp.Header["Authorization"] = auth
 	if n > 0 {
 		getBody := req.GetBody
@@ -282,8 +279,13 @@ func (c *Client) refused(err, prev error) error {
 	return &cp
 }
 
-// answered records an answer's status, headers and budget.
+// answered records an attempt's answer: status, headers and budget, all
+// zero when none came.
 func (cl *call) answered(resp *http.Response, rl RateLimit) {
+	if resp == nil {
+		cl.status, cl.header, cl.requestID, cl.rl = 0, nil, "", RateLimit{}
+		return
+	}
 	cl.status, cl.header, cl.rl = resp.StatusCode, resp.Header, rl
 	cl.requestID = redact(header.Get(resp.Header, "X-Request-Id"), cl.token)
 }
@@ -306,7 +308,7 @@ func (e *outcomeError) Error() string {
 func (e *outcomeError) Unwrap() []error { return []error{ErrOutcomeUnknown, e.err} }
 
 // report fills the caller's Response, if it asked for one.
-func (cl *call) report(resp *http.Response, err error) {
+func (cl *call) report() {
 	if cl.opts == nil || cl.opts.resp == nil {
 		return
 	}
