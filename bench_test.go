@@ -13,8 +13,6 @@ import (
 	"runtime"
 	"testing"
 
-	"golang.org/x/oauth2"
-
 	"github.com/blueclerk/blueclerk-go"
 )
 
@@ -54,11 +52,7 @@ func BenchmarkLeadsList(b *testing.B) {
 		}
 	})
 	b.Run("sdk", func(b *testing.B) {
-		c, err := blueclerk.NewClient(oauth2.StaticTokenSource(&oauth2.Token{AccessToken: testToken}),
-			blueclerk.WithBaseURL(srv.URL), blueclerk.WithHTTPClient(srv.Client()))
-		if err != nil {
-			b.Fatal(err)
-		}
+		c := serverClient(b, srv)
 		b.ReportAllocs()
 		for b.Loop() {
 			leads, err := c.Leads.List(ctx)
@@ -94,11 +88,7 @@ func BenchmarkLeadsAllHeap(b *testing.B) {
 	const n = 100_000
 	srv := leadsServer(b, n)
 	ctx := context.Background()
-	c, err := blueclerk.NewClient(oauth2.StaticTokenSource(&oauth2.Token{AccessToken: testToken}),
-		blueclerk.WithBaseURL(srv.URL), blueclerk.WithHTTPClient(srv.Client()))
-	if err != nil {
-		b.Fatal(err)
-	}
+	c := serverClient(b, srv)
 	b.Run("All", func(b *testing.B) {
 		var peak uint64
 		for b.Loop() {
@@ -180,7 +170,7 @@ func BenchmarkSmallGet(b *testing.B) {
 		}
 	})
 	b.Run("sdk", func(b *testing.B) {
-		c := benchClient(b, srv)
+		c := serverClient(b, srv)
 		b.ReportAllocs()
 		for b.Loop() {
 			if _, err := c.Leads.List(ctx); err != nil {
@@ -230,7 +220,7 @@ func BenchmarkCreate(b *testing.B) {
 		}
 	})
 	b.Run("sdk", func(b *testing.B) {
-		c := benchClient(b, srv)
+		c := serverClient(b, srv)
 		b.ReportAllocs()
 		for b.Loop() {
 			if _, err := c.Tickets.Create(ctx, params); err != nil {
@@ -238,14 +228,4 @@ func BenchmarkCreate(b *testing.B) {
 			}
 		}
 	})
-}
-
-// benchClient is a client of srv with a static token.
-func benchClient(b *testing.B, srv *httptest.Server) *blueclerk.Client {
-	c, err := blueclerk.NewClient(oauth2.StaticTokenSource(&oauth2.Token{AccessToken: testToken}),
-		blueclerk.WithBaseURL(srv.URL), blueclerk.WithHTTPClient(srv.Client()))
-	if err != nil {
-		b.Fatal(err)
-	}
-	return c
 }

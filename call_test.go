@@ -67,12 +67,23 @@ func (rec *recorder) seen() []recorded {
 	return append([]recorded(nil), rec.requests...)
 }
 
+// client returns a client of rec whose retries wait a millisecond at most.
 func (rec *recorder) client(t *testing.T, opts ...blueclerk.Option) *blueclerk.Client {
 	t.Helper()
-	opts = append([]blueclerk.Option{blueclerk.WithBaseURL(rec.URL), blueclerk.WithHTTPClient(rec.Client())}, opts...)
-	c, err := blueclerk.NewClient(oauth2.StaticTokenSource(&oauth2.Token{AccessToken: testToken}), opts...)
-	require.NoError(t, err)
+	c := serverClient(t, rec.Server, opts...)
 	blueclerk.FastRetries(c)
+	return c
+}
+
+// serverClient returns a client of the loopback server srv that sends
+// testToken; opts come after those, and so win.
+func serverClient(tb testing.TB, srv *httptest.Server, opts ...blueclerk.Option) *blueclerk.Client {
+	tb.Helper()
+	opts = append([]blueclerk.Option{blueclerk.WithBaseURL(srv.URL), blueclerk.WithHTTPClient(srv.Client())}, opts...)
+	c, err := blueclerk.NewClient(oauth2.StaticTokenSource(&oauth2.Token{AccessToken: testToken}), opts...)
+	if err != nil {
+		tb.Fatal(err)
+	}
 	return c
 }
 
@@ -183,11 +194,9 @@ func TestWithResponseInto(t *testing.T) {
 			}
 		}))
 		defer srv.Close()
-		c, err := blueclerk.NewClient(oauth2.StaticTokenSource(&oauth2.Token{AccessToken: testToken}),
-			blueclerk.WithBaseURL(srv.URL), blueclerk.WithHTTPClient(srv.Client()))
-		require.NoError(t, err)
+		c := serverClient(t, srv)
 		var resp blueclerk.Response
-		_, err = c.Contacts.Create(t.Context(), &blueclerk.CreateContactParams{Name: "Jane"}, blueclerk.WithResponseInto(&resp))
+		_, err := c.Contacts.Create(t.Context(), &blueclerk.CreateContactParams{Name: "Jane"}, blueclerk.WithResponseInto(&resp))
 		require.ErrorIs(t, err, blueclerk.ErrOutcomeUnknown)
 		assert.Zero(t, resp.StatusCode, "no answer came")
 		assert.Nil(t, resp.Header)

@@ -3,37 +3,23 @@ package blueclerk_test
 import (
 	"bytes"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"golang.org/x/oauth2"
 
 	"github.com/blueclerk/blueclerk-go"
 )
 
-// answering starts a loopback server that answers every request with
-// status, the header fields given as name, value pairs, and body.
+// answering returns a client of a loopback server that answers every
+// request with status, body and the header fields given as name, value
+// pairs, without retries.
 func answering(t *testing.T, status int, body string, fields ...string) *blueclerk.Client {
 	t.Helper()
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		for i := 0; i+1 < len(fields); i += 2 {
-			w.Header().Set(fields[i], fields[i+1])
-		}
-		w.WriteHeader(status)
-		_, _ = io.WriteString(w, body)
-	}))
-	t.Cleanup(srv.Close)
-	c, err := blueclerk.NewClient(oauth2.StaticTokenSource(&oauth2.Token{AccessToken: testToken}),
-		blueclerk.WithBaseURL(srv.URL), blueclerk.WithHTTPClient(srv.Client()), blueclerk.WithMaxRetries(0))
-	require.NoError(t, err)
-	return c
+	return newRecorder(t, reply{status, body, fields}).client(t, blueclerk.WithMaxRetries(0))
 }
 
 // TestCreateOddAnswers: a 201 that is neither the created object (with an
@@ -114,21 +100,10 @@ func TestEchoedTokenIsRedacted(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			var logs bytes.Buffer
-			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				w.Header().Set("Content-Type", "application/json")
-				for i := 0; i+1 < len(tt.fields); i += 2 {
-					w.Header().Set(tt.fields[i], tt.fields[i+1])
-				}
-				w.WriteHeader(tt.status)
-				_, _ = io.WriteString(w, tt.body)
-			}))
-			defer srv.Close()
-			c, err := blueclerk.NewClient(oauth2.StaticTokenSource(&oauth2.Token{AccessToken: testToken}),
-				blueclerk.WithBaseURL(srv.URL), blueclerk.WithHTTPClient(srv.Client()), blueclerk.WithMaxRetries(0),
+			c := newRecorder(t, reply{tt.status, tt.body, tt.fields}).client(t, blueclerk.WithMaxRetries(0),
 				blueclerk.WithLogger(slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))))
-			require.NoError(t, err)
 			var resp blueclerk.Response
-			_, err = c.Leads.List(t.Context(), blueclerk.WithResponseInto(&resp))
+			_, err := c.Leads.List(t.Context(), blueclerk.WithResponseInto(&resp))
 			var e *blueclerk.Error
 			require.ErrorAs(t, err, &e)
 			for name, s := range map[string]string{

@@ -15,7 +15,6 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"golang.org/x/oauth2"
 
 	"github.com/blueclerk/blueclerk-go"
 )
@@ -125,14 +124,12 @@ func TestWriteNotResentByHTTP2(t *testing.T) {
 			srv, requests := h2ResetServer(t)
 			hc := h2Client(srv)
 			defer hc.CloseIdleConnections()
-			c, err := blueclerk.NewClient(oauth2.StaticTokenSource(&oauth2.Token{AccessToken: testToken}),
-				blueclerk.WithBaseURL(srv.URL), blueclerk.WithHTTPClient(hc), blueclerk.WithMaxRetries(2),
+			c := serverClient(t, srv, blueclerk.WithHTTPClient(hc), blueclerk.WithMaxRetries(2),
 				blueclerk.WithIdempotentRetries(tt.idempotent))
-			require.NoError(t, err)
 			blueclerk.FastRetries(c)
 			ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
 			defer cancel()
-			err = tt.write(ctx, c)
+			err := tt.write(ctx, c)
 			require.ErrorIs(t, err, blueclerk.ErrOutcomeUnknown)
 			assert.Equal(t, tt.want, requests.Load(), "requests the server acted on")
 			assert.NotContains(t, err.Error(), testToken)
@@ -184,11 +181,9 @@ func TestWriteKeyUnderCanonicalName(t *testing.T) {
 	}))
 	defer srv.Close()
 	rec := &keyRecorder{next: srv.Client().Transport}
-	c, err := blueclerk.NewClient(oauth2.StaticTokenSource(&oauth2.Token{AccessToken: testToken}),
-		blueclerk.WithBaseURL(srv.URL), blueclerk.WithHTTPClient(&http.Client{Transport: rec}))
-	require.NoError(t, err)
+	c := serverClient(t, srv, blueclerk.WithHTTPClient(&http.Client{Transport: rec}))
 	blueclerk.FastRetries(c)
-	_, err = c.Tickets.Create(t.Context(), &blueclerk.CreateTicketParams{CustomerID: "c1", Description: "Leak"})
+	_, err := c.Tickets.Create(t.Context(), &blueclerk.CreateTicketParams{CustomerID: "c1", Description: "Leak"})
 	require.NoError(t, err)
 	require.Len(t, rec.keys, 2, "a 503 with Retry-After: the write surely did not happen and is retried")
 	for i := range rec.keys {
@@ -232,12 +227,9 @@ func TestOutcomeUnknownOutlivesLaterAnswers(t *testing.T) {
 			}))
 			defer srv.Close()
 			var resp blueclerk.Response
-			c, err := blueclerk.NewClient(oauth2.StaticTokenSource(&oauth2.Token{AccessToken: testToken}),
-				blueclerk.WithBaseURL(srv.URL), blueclerk.WithHTTPClient(srv.Client()),
-				blueclerk.WithIdempotentRetries(true), blueclerk.WithMaxRetries(1))
-			require.NoError(t, err)
+			c := serverClient(t, srv, blueclerk.WithIdempotentRetries(true), blueclerk.WithMaxRetries(1))
 			blueclerk.FastRetries(c)
-			_, err = c.Tickets.Create(t.Context(), &blueclerk.CreateTicketParams{CustomerID: "c1", Description: "Leak"},
+			_, err := c.Tickets.Create(t.Context(), &blueclerk.CreateTicketParams{CustomerID: "c1", Description: "Leak"},
 				blueclerk.WithResponseInto(&resp))
 			require.Error(t, err)
 			assert.ErrorIs(t, err, blueclerk.ErrOutcomeUnknown, "%v", err)
@@ -263,15 +255,13 @@ func TestOutcomeUnknownOutlivesLaterAnswers(t *testing.T) {
 			}
 		}))
 		defer srv.Close()
-		c, err := blueclerk.NewClient(oauth2.StaticTokenSource(&oauth2.Token{AccessToken: testToken}),
-			blueclerk.WithBaseURL(srv.URL), blueclerk.WithHTTPClient(srv.Client()), blueclerk.WithIdempotentRetries(true))
-		require.NoError(t, err)
+		c := serverClient(t, srv, blueclerk.WithIdempotentRetries(true))
 		ctx, cancel := context.WithCancel(t.Context())
 		go func() {
 			<-stored
 			cancel() // while the answer is lost, or during the backoff before the retry
 		}()
-		_, err = c.Tickets.Create(ctx, &blueclerk.CreateTicketParams{CustomerID: "c1", Description: "Leak"})
+		_, err := c.Tickets.Create(ctx, &blueclerk.CreateTicketParams{CustomerID: "c1", Description: "Leak"})
 		assert.ErrorIs(t, err, blueclerk.ErrOutcomeUnknown)
 		assert.ErrorIs(t, err, context.Canceled)
 	})
