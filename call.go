@@ -63,8 +63,7 @@ func WithIdempotencyKey(key string) CallOption {
 // call with [ErrInvalidRequest] before anything is sent.
 func WithHeader(name, value string) CallOption {
 	return func(o *callOptions) {
-		switch {
-		case !validHeaderName(name) || !validHeaderValue(value):
+		if !validHeaderName(name) || !validHeaderValue(value) {
 			o.fail(invalidf("WithHeader: %q is not a valid header field", name))
 			return
 		}

@@ -98,7 +98,7 @@ func (c *Client) send(req *http.Request, cl *call, redirect bool) (*http.Respons
 			if cancel != nil {
 				cancel()
 			}
-			err = c.transportError(req, cl, err)
+			err = cl.transportError(req, err)
 		}
 		cl.answered(resp, rl)
 		release(rl)
@@ -196,7 +196,7 @@ func (b *cancelBody) Close() error {
 
 // transportError describes an attempt that got no answer, without the
 // token wherever a lower layer echoed it.
-func (c *Client) transportError(req *http.Request, cl *call, err error) error {
+func (cl *call) transportError(req *http.Request, err error) error {
 	msg := err.Error()
 	if r := redact(msg, cl.token); r != msg {
 		err = errors.New(r)
