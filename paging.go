@@ -46,10 +46,9 @@ func (c *Client) pages(ctx context.Context, path string, opts []CallOption) iter
 			// The caller's transport may leave resp.Request unset, and the
 			// transport's copy carries the token: keep the request we built.
 			resp.Request = req
-			cur := next
 			next, err = c.nextPage(req.URL, resp.Header)
 			if next != nil && seen == nil {
-				seen = map[string]bool{cur.String(): true}
+				seen = map[string]bool{req.URL.String(): true}
 			}
 			if err != nil {
 				drainClose(resp.Body)
