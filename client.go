@@ -32,7 +32,6 @@ import (
 	"io"
 	"log/slog"
 	"mime"
-	"net"
 	"net/http"
 	"net/url"
 	"runtime"
@@ -43,6 +42,7 @@ import (
 
 	"github.com/blueclerk/blueclerk-go/internal/backoff"
 	"github.com/blueclerk/blueclerk-go/internal/header"
+	"github.com/blueclerk/blueclerk-go/internal/loopback"
 	"golang.org/x/oauth2"
 )
 
@@ -328,15 +328,7 @@ func parseBaseURL(s string) (*url.URL, error) {
 // safeScheme reports whether a token may travel to u: over https, or over
 // plain http to a loopback host, where it never crosses a network.
 func safeScheme(u *url.URL) bool {
-	return u.Scheme == "https" || u.Scheme == "http" && isLoopback(u.Hostname())
-}
-
-func isLoopback(host string) bool {
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
+	return u.Scheme == "https" || u.Scheme == "http" && loopback.IsHost(u.Hostname())
 }
 
 // url returns the absolute URL of an API path such as "/api/v1/leads".

@@ -41,22 +41,20 @@ func WithControl() Option {
 	return func(c *config) { c.control = true }
 }
 
-// faultKinds names each FaultKind in control requests and answers.
-var faultKinds = map[string]FaultKind{
-	"none":              FaultNone,
-	"unavailable":       FaultUnavailable,
-	"too_many_requests": FaultTooManyRequests,
-	"server_error":      FaultServerError,
-	"drop_response":     FaultDropResponse,
-	"reset_connection":  FaultResetConnection,
+// faultKindNames names each FaultKind in control requests and answers.
+var faultKindNames = [...]string{
+	FaultNone:            "none",
+	FaultUnavailable:     "unavailable",
+	FaultTooManyRequests: "too_many_requests",
+	FaultServerError:     "server_error",
+	FaultDropResponse:    "drop_response",
+	FaultResetConnection: "reset_connection",
 }
 
 // faultKindName returns k's name in control answers.
 func faultKindName(k FaultKind) string {
-	for name, kind := range faultKinds {
-		if kind == k {
-			return name
-		}
+	if k >= 0 && int(k) < len(faultKindNames) {
+		return faultKindNames[k]
 	}
 	return k.String()
 }
@@ -136,12 +134,12 @@ func (s *Server) controlInjectFault(w http.ResponseWriter, r *http.Request) {
 	if !decodeControl(w, r, &req) {
 		return
 	}
-	kind, ok := faultKinds[req.Kind]
+	kind := slices.Index(faultKindNames[:], req.Kind)
 	switch {
 	case req.Method == "" || !strings.HasPrefix(req.Path, "/"):
 		writeError(w, http.StatusBadRequest, "invalid_request", `method and path are required, such as {"method": "POST", "path": "/api/v1/tickets", "kind": "unavailable"}`)
 		return
-	case !ok:
+	case kind < 0:
 		writeError(w, http.StatusBadRequest, "invalid_request",
 			"kind must be none, unavailable, too_many_requests, server_error, drop_response or reset_connection")
 		return
@@ -150,7 +148,7 @@ func (s *Server) controlInjectFault(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.InjectFault(strings.ToUpper(req.Method), req.Path, Fault{
-		Kind:       kind,
+		Kind:       FaultKind(kind),
 		Delay:      fromSeconds(req.Delay),
 		RetryAfter: fromSeconds(req.RetryAfter),
 	})

@@ -3,10 +3,10 @@ package blueclerktest
 import (
 	"fmt"
 	"net"
-	"strings"
 	"time"
 
 	blueclerk "github.com/blueclerk/blueclerk-go"
+	"github.com/blueclerk/blueclerk-go/internal/loopback"
 )
 
 // Option configures a [Server] in [NewServer].
@@ -136,7 +136,7 @@ func Listen(addr string) (net.Listener, error) {
 	if err != nil {
 		return nil, fmt.Errorf("listen address %q: %w", addr, err)
 	}
-	if ip := net.ParseIP(host); !strings.EqualFold(host, "localhost") && (ip == nil || !ip.IsLoopback()) {
+	if !loopback.IsHost(host) {
 		return nil, fmt.Errorf("listen address %q: the host must be loopback (127.0.0.1, ::1 or localhost)", addr)
 	}
 	return net.Listen("tcp", addr)

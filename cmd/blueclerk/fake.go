@@ -9,13 +9,14 @@ import (
 
 	blueclerk "github.com/blueclerk/blueclerk-go"
 	"github.com/blueclerk/blueclerk-go/blueclerktest"
+	"github.com/blueclerk/blueclerk-go/internal/loopback"
 )
 
-// The OAuth client the fake registers, for `blueclerk login`.
+// The OAuth client the fake registers, for `blueclerk login`, which
+// redirects to loopback.DefaultRedirect.
 const (
 	fakeClientID     = "blueclerk-fake"
 	fakeClientSecret = "blueclerk-fake-secret"
-	fakeRedirectURI  = "http://127.0.0.1/callback"
 )
 
 func newFakeCmd(a *app) *cobra.Command {
@@ -66,7 +67,7 @@ list webhook deliveries. --addr 127.0.0.1:0 picks a free port.`,
 			opts := []blueclerktest.Option{
 				blueclerktest.WithListener(l),
 				blueclerktest.WithPlan(p),
-				blueclerktest.WithOAuthClient(fakeClientID, fakeClientSecret, fakeRedirectURI),
+				blueclerktest.WithOAuthClient(fakeClientID, fakeClientSecret, loopback.DefaultRedirect),
 				blueclerktest.WithRefreshTokens(),
 				blueclerktest.WithClientCredentials(),
 				blueclerktest.WithControl(),

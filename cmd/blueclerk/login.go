@@ -18,6 +18,7 @@ import (
 
 	blueclerk "github.com/blueclerk/blueclerk-go"
 	"github.com/blueclerk/blueclerk-go/internal/atomicfile"
+	"github.com/blueclerk/blueclerk-go/internal/loopback"
 )
 
 // allScopes are the scopes a login asks for unless --scopes says otherwise.
@@ -48,7 +49,7 @@ func (l *login) config() *oauth2.Config {
 		ClientID:     l.ClientID,
 		ClientSecret: l.ClientSecret,
 		Endpoint:     blueclerk.Endpoint(l.BaseURL),
-		RedirectURL:  "http://127.0.0.1/callback", // any free port
+		RedirectURL:  loopback.DefaultRedirect, // on any free port
 		Scopes:       l.Scopes,
 	}
 }

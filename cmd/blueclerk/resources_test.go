@@ -28,11 +28,11 @@ func TestCreateThenListInEachFormat(t *testing.T) {
 		t.Run(c.resource, func(t *testing.T) {
 			t.Parallel()
 			r := runCmd(t, f.env, "", append([]string{c.resource, "create"}, c.args...)...).ok(t)
-			var created map[string]any
-			if err := json.Unmarshal([]byte(r.stdout), &created); err != nil || created["id"] == "" {
+			var created struct{ ID string }
+			if err := json.Unmarshal([]byte(r.stdout), &created); err != nil || created.ID == "" {
 				t.Fatalf("create printed %q, want a JSON object with an id (%v)", r.stdout, err)
 			}
-			id := created["id"].(string)
+			id := created.ID
 			checkListed(t, f, c.resource, id)
 		})
 	}

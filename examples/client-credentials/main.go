@@ -75,13 +75,14 @@ func runFake(ctx context.Context, out io.Writer, scopes []string) error {
 	defer srv.Close()
 	fmt.Fprintln(out, "an embedded fake BlueClerk at", srv.URL)
 	fmt.Fprintln(out, "(set BLUECLERK_TOKEN_URL, BLUECLERK_CLIENT_ID and BLUECLERK_CLIENT_SECRET to use a real token endpoint)")
-	fmt.Fprintln(out, "token endpoint:", blueclerk.Endpoint(srv.URL).TokenURL)
-	ts := blueclerk.ClientCredentialsTokenSource(ctx, &clientcredentials.Config{
+	cfg := &clientcredentials.Config{
 		ClientID:     id,
 		ClientSecret: secret,
 		TokenURL:     blueclerk.Endpoint(srv.URL).TokenURL,
 		Scopes:       scopes,
-	})
+	}
+	fmt.Fprintln(out, "token endpoint:", cfg.TokenURL)
+	ts := blueclerk.ClientCredentialsTokenSource(ctx, cfg)
 	if err := report(out, ts); err != nil {
 		return err
 	}

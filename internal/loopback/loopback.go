@@ -12,11 +12,22 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 )
 
 // DefaultRedirect is used when no redirect URI is configured: the loopback
 // address, a port the system picks, and the path /callback.
 const DefaultRedirect = "http://127.0.0.1/callback"
+
+// IsHost reports whether host (a name or an IP address, without port or
+// brackets) is this machine's loopback: localhost or a loopback IP.
+func IsHost(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
 
 // Listen opens a TCP listener for the redirect URI redirect, which must be
 // http on 127.0.0.1, [::1] or localhost (listened to as 127.0.0.1). A port of
