@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -295,6 +296,25 @@ func TestTokenContextRenewalPanics(t *testing.T) {
 	for range 2 {
 		assert.PanicsWithValue(t, "store broke", func() { _, _ = ts.Token() })
 	}
+}
+
+// exitingStore is a TokenStore whose Load ends its goroutine, as a test's
+// t.FailNow would.
+type exitingStore struct{ memStore }
+
+func (*exitingStore) Load(context.Context) (*oauth2.Token, error) {
+	runtime.Goexit()
+	return nil, nil
+}
+
+// A renewal that ends without returning or panicking gives its callers an
+// error, not a nil token.
+func TestTokenContextRenewalExits(t *testing.T) {
+	t.Parallel()
+	ts := PersistentTokenSource(t.Context(), &oauth2.Config{}, &exitingStore{})
+	tok, err := ts.Token()
+	assert.ErrorContains(t, err, "did not return")
+	assert.Nil(t, tok)
 }
 
 // ctxSource is a caller's token source that takes a ctx.
