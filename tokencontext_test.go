@@ -283,19 +283,27 @@ func TestTokenContextEndedContext(t *testing.T) {
 	})
 }
 
-// panickyStore is a TokenStore whose Load panics.
-type panickyStore struct{ memStore }
+// panickyStore is a TokenStore whose Load counts its calls and panics.
+type panickyStore struct {
+	memStore
+	loads atomic.Int32
+}
 
-func (*panickyStore) Load(context.Context) (*oauth2.Token, error) { panic("store broke") }
+func (p *panickyStore) Load(context.Context) (*oauth2.Token, error) {
+	p.loads.Add(1)
+	panic("store broke")
+}
 
 // A panic while renewing surfaces in the callers, where it can be recovered,
 // rather than ending the process; the next call tries again.
 func TestTokenContextRenewalPanics(t *testing.T) {
 	t.Parallel()
-	ts := PersistentTokenSource(t.Context(), &oauth2.Config{}, &panickyStore{})
+	store := &panickyStore{}
+	ts := PersistentTokenSource(t.Context(), &oauth2.Config{}, store)
 	for range 2 {
 		assert.PanicsWithValue(t, "store broke", func() { _, _ = ts.Token() })
 	}
+	assert.EqualValues(t, 2, store.loads.Load(), "a renewal of its own for each call, not the first one's panic again")
 }
 
 // exitingStore is a TokenStore whose Load ends its goroutine, as a test's
