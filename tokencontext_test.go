@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -21,32 +22,22 @@ import (
 // token request until release is called.
 type hungEndpoint struct {
 	*authServer
-	ctx      context.Context // carries a client for the endpoint under oauth2.HTTPClient
-	answered atomic.Int32    // token requests answered
-	release  func()          // lets every token request, held or later, be answered
-	close    func()          // releases, then closes the server and the client's connections
+	ctx     context.Context // carries a client for the endpoint under oauth2.HTTPClient
+	release func()          // lets every token request, held or later, be answered
 }
 
+// newHungEndpoint starts the endpoint. When t ends, the held requests are
+// released, then the client's idle connections and the server closed.
 func newHungEndpoint(t *testing.T) *hungEndpoint {
-	h := &hungEndpoint{authServer: newAuthHandler()}
 	gate := make(chan struct{})
-	h.onToken = func() { <-gate }
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		h.handler.ServeHTTP(w, r)
-		if r.URL.Path == "/oauth/token" {
-			h.answered.Add(1)
-		}
-	}))
-	h.URL = srv.URL
+	h := &hungEndpoint{authServer: newAuthServer(t), release: sync.OnceFunc(func() { close(gate) })}
+	h.set(func(s *authServer) { s.onToken = func() { <-gate } })
 	tr := &http.Transport{}
 	h.ctx = context.WithValue(context.Background(), oauth2.HTTPClient, &http.Client{Transport: tr})
-	h.release = sync.OnceFunc(func() { close(gate) })
-	h.close = sync.OnceFunc(func() {
-		h.release()
-		srv.Close()
-		tr.CloseIdleConnections()
-	})
-	t.Cleanup(h.close)
+	// Cleanups run last first: the server's Close, which waits for the
+	// requests it holds, comes after both.
+	t.Cleanup(tr.CloseIdleConnections)
+	t.Cleanup(h.release)
 	return h
 }
 
@@ -72,10 +63,9 @@ func forEachDueSource(t *testing.T, test func(t *testing.T, h *hungEndpoint, ts 
 	for _, src := range dueSources {
 		t.Run(src.name, func(t *testing.T) {
 			ignore := goleak.IgnoreCurrent()
+			t.Cleanup(func() { goleak.VerifyNone(t, ignore) }) // after the endpoint's cleanups
 			h := newHungEndpoint(t)
 			test(t, h, src.new(h.ctx, h.authServer))
-			h.close()
-			goleak.VerifyNone(t, ignore)
 		})
 	}
 }
@@ -88,7 +78,7 @@ func waitOrFail(t *testing.T, h *hungEndpoint, done <-chan struct{}, what string
 	select {
 	case <-done:
 	case <-time.After(5 * time.Second):
-		h.close()
+		h.release()
 		t.Fatalf("%s: still waiting after 5 s", what)
 	}
 }
@@ -152,9 +142,10 @@ func TestTokenContextRenewalOutlivesItsCallers(t *testing.T) {
 		waitOrFail(t, h, done, "a canceled caller")
 		assert.ErrorIs(t, err, context.Canceled)
 
-		// Answered with no caller waiting.
+		// Answered with no caller waiting: a caller whose ctx has ended
+		// starts nothing, and gets a token once the request has ended.
 		h.release()
-		require.Eventually(t, func() bool { return h.answered.Load() == 1 }, 5*time.Second, time.Millisecond)
+		require.Eventually(t, func() bool { _, err := tokenFor(ctx, ts); return err == nil }, 5*time.Second, time.Millisecond)
 		tok, err := ts.Token()
 		require.NoError(t, err)
 		assert.NotEqual(t, "access-old", tok.AccessToken)
@@ -282,19 +273,46 @@ func TestTokenContextEndedContext(t *testing.T) {
 	})
 }
 
-// panickyStore is a TokenStore whose Load panics.
-type panickyStore struct{ memStore }
+// panickyStore is a TokenStore whose Load counts its calls and panics.
+type panickyStore struct {
+	memStore
+	loads atomic.Int32
+}
 
-func (*panickyStore) Load(context.Context) (*oauth2.Token, error) { panic("store broke") }
+func (p *panickyStore) Load(context.Context) (*oauth2.Token, error) {
+	p.loads.Add(1)
+	panic("store broke")
+}
 
 // A panic while renewing surfaces in the callers, where it can be recovered,
 // rather than ending the process; the next call tries again.
 func TestTokenContextRenewalPanics(t *testing.T) {
 	t.Parallel()
-	ts := PersistentTokenSource(t.Context(), &oauth2.Config{}, &panickyStore{})
+	store := &panickyStore{}
+	ts := PersistentTokenSource(t.Context(), &oauth2.Config{}, store)
 	for range 2 {
 		assert.PanicsWithValue(t, "store broke", func() { _, _ = ts.Token() })
 	}
+	assert.EqualValues(t, 2, store.loads.Load(), "a renewal of its own for each call, not the first one's panic again")
+}
+
+// exitingStore is a TokenStore whose Load ends its goroutine, as a test's
+// t.FailNow would.
+type exitingStore struct{ memStore }
+
+func (*exitingStore) Load(context.Context) (*oauth2.Token, error) {
+	runtime.Goexit()
+	return nil, nil
+}
+
+// A renewal that ends without returning or panicking gives its callers an
+// error, not a nil token.
+func TestTokenContextRenewalExits(t *testing.T) {
+	t.Parallel()
+	ts := PersistentTokenSource(t.Context(), &oauth2.Config{}, &exitingStore{})
+	tok, err := ts.Token()
+	assert.ErrorContains(t, err, "did not return")
+	assert.Nil(t, tok)
 }
 
 // ctxSource is a caller's token source that takes a ctx.

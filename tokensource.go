@@ -149,12 +149,11 @@ func (s *renewingSource) TokenContext(ctx context.Context) (*oauth2.Token, error
 func (s *renewingSource) run(r *renewal) {
 	ctx, cancel := context.WithTimeout(s.ctx, tokenTimeout)
 	defer cancel()
-	returned := false
+	// The result until renew returns one: what the callers get when it
+	// panics or calls runtime.Goexit instead.
+	r.err = errors.New("blueclerk: the token renewal did not return")
 	defer func() {
-		if !returned {
-			r.tok, r.err = nil, errors.New("blueclerk: the token renewal did not return")
-			r.panicked = recover()
-		}
+		r.panicked = recover()
 		s.mu.Lock()
 		if r.err == nil {
 			s.tok = r.tok
@@ -164,7 +163,6 @@ func (s *renewingSource) run(r *renewal) {
 		close(r.done)
 	}()
 	r.tok, r.err = s.renew(ctx)
-	returned = true
 }
 
 // persistentSource is the renewal of [PersistentTokenSource]'s tokens.

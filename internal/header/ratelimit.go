@@ -166,7 +166,7 @@ func after(now time.Time, secs int64) time.Time {
 	return now.Add(time.Duration(min(secs, maxSeconds)) * time.Second)
 }
 
-// maxDelta is the largest X-RateLimit-Reset read as seconds from now
+// maxDelta bounds the X-RateLimit-Reset values read as seconds from now
 // rather than as a Unix time: no window lasts 11 days, and no Unix time
 // this API sends is so small.
 const maxDelta = 1_000_000
@@ -175,7 +175,7 @@ const maxDelta = 1_000_000
 // below maxDelta.
 func resetAt(v int64, now time.Time) time.Time {
 	if v < maxDelta {
-		return now.Add(time.Duration(v) * time.Second)
+		return after(now, v)
 	}
 	return time.Unix(v, 0)
 }
