@@ -245,7 +245,7 @@ func (e *AuthorizationError) Is(target error) bool {
 func newError(req *http.Request, resp *http.Response, rl RateLimit, cl *call) error {
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
 	drainClose(resp.Body)
-	if len(cl.token) >= minSecret && bytes.Contains(body, []byte(cl.token)) {
+	if cl.token != "" && bytes.Contains(body, []byte(cl.token)) {
 		body = bytes.ReplaceAll(body, []byte(cl.token), []byte(redacted))
 	}
 	u := *req.URL

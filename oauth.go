@@ -109,15 +109,10 @@ func tokenError(err error, secrets ...string) error {
 // redacted stands where a secret was cut out.
 const redacted = "[redacted]"
 
-// minSecret is the length below which a value is not cut out of text: it
-// could not be told from the text around it, and no real secret is so
-// short.
-const minSecret = 8
-
 // redact replaces every secret in s.
 func redact(s string, secrets ...string) string {
 	for _, v := range secrets {
-		if len(v) >= minSecret {
+		if v != "" {
 			s = strings.ReplaceAll(s, v, redacted)
 		}
 	}

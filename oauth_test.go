@@ -518,3 +518,14 @@ func (m *memStore) stored() *oauth2.Token {
 	defer m.mu.Unlock()
 	return m.tok
 }
+
+// TestTokenErrorRedactsShortSecrets: a client secret or refresh token is cut
+// out of a token request's error however short it is.
+func TestTokenErrorRedactsShortSecrets(t *testing.T) {
+	err := tokenError(errors.New(`post "https://id.example/token": client_secret=s3 refresh_token=rt1 refused`), "s3", "rt1")
+	for _, secret := range []string{"s3", "rt1"} {
+		if strings.Contains(err.Error(), secret) {
+			t.Errorf("%q in %q", secret, err)
+		}
+	}
+}
