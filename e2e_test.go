@@ -564,6 +564,7 @@ func testErrors(t *testing.T) {
 			// Retry-After says 30 minutes; the budget's reset, by the fake's
 			// clock, is later, and the later of the two is the wait.
 			assert.GreaterOrEqual(t, rl.RetryAfter, 30*time.Minute)
+			assert.InDelta(t, time.Until(rl.RateLimit.Reset), rl.RetryAfter, float64(2*time.Second), "the wait is the reset's")
 			assert.Equal(t, 0, rl.RateLimit.Remaining)
 			assert.Equal(t, 2, srv.Requests(http.MethodGet, "/api/v1/leads"), "a Retry-After beyond WithRateLimitWait is not waited for")
 			return err
