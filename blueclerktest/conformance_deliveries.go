@@ -149,7 +149,7 @@ func claim(t reporter, s blueclerk.DeliveryStore, id string, want blueclerk.Deli
 		st  blueclerk.DeliveryState
 		err error
 	}
-	r, _ := call(t, callLimit, "Claim", func() claimed {
+	r := call(t, callLimit, "Claim", func() claimed {
 		st, err := s.Claim(t.Context(), id)
 		return claimed{st, err}
 	})
@@ -164,7 +164,7 @@ func claim(t reporter, s blueclerk.DeliveryStore, id string, want blueclerk.Deli
 // finish finishes the claim on id or fails t.
 func finish(t reporter, s blueclerk.DeliveryStore, id string, handled bool) {
 	t.Helper()
-	err, _ := call(t, callLimit, "Finish", func() error { return s.Finish(t.Context(), id, handled) })
+	err := call(t, callLimit, "Finish", func() error { return s.Finish(t.Context(), id, handled) })
 	if err != nil {
 		t.Fatalf("Finish(handled=%v): %s", handled, describe(err))
 	}
