@@ -3,6 +3,8 @@ package blueclerktest
 import (
 	"crypto/rand"
 	"fmt"
+	"slices"
+	"strings"
 	"sync"
 	"testing"
 
@@ -129,17 +131,20 @@ func stateName(st blueclerk.DeliveryState) string {
 	return fmt.Sprintf("DeliveryState(%d)", int(st))
 }
 
-// describeStates lists how many Claims returned each state.
+// describeStates lists how many Claims returned each state: the three
+// documented ones always, then any other.
 func describeStates(count map[blueclerk.DeliveryState]int) string {
-	s := ""
-	for _, st := range []blueclerk.DeliveryState{blueclerk.DeliveryNew, blueclerk.DeliveryInProgress, blueclerk.DeliveryDone} {
-		s += fmt.Sprintf("%d %s, ", count[st], stateName(st))
-		delete(count, st)
+	states := []blueclerk.DeliveryState{blueclerk.DeliveryNew, blueclerk.DeliveryInProgress, blueclerk.DeliveryDone}
+	for st := range count {
+		if !slices.Contains(states, st) {
+			states = append(states, st)
+		}
 	}
-	for st, n := range count {
-		s += fmt.Sprintf("%d %s, ", n, stateName(st))
+	parts := make([]string, len(states))
+	for i, st := range states {
+		parts[i] = fmt.Sprintf("%d %s", count[st], stateName(st))
 	}
-	return s[:len(s)-2]
+	return strings.Join(parts, ", ")
 }
 
 // claim claims id and checks the state returned.
