@@ -183,11 +183,11 @@ func (l *limiter) Acquire(ctx context.Context, maxWait time.Duration) (func(Rate
 			}
 		}
 		l.mu.Unlock()
-		var err error
-		if changed != nil {
-			err = awaitRelease(ctx, changed, wait)
-		} else {
-			err = backoff.Sleep(ctx, wait)
+		err := backoff.SleepOrWake(ctx, wait, changed) // changed is nil but for answers in flight
+		if changed != nil && errors.Is(err, context.DeadlineExceeded) {
+			// ctx's deadline bounds the wait for answers like maxWait:
+			// the next turn finds the bound reached and refuses.
+			err = nil
 		}
 		if err != nil {
 			if paced != nil {
@@ -213,24 +213,6 @@ func (l *limiter) release(rl RateLimit) {
 		close(l.changed)
 		l.changed = nil
 	}
-}
-
-// awaitRelease waits for changed to be closed, for at most d. It returns
-// ctx's error when ctx is canceled first; when ctx's deadline passes, it
-// returns nil like the end of d, so that the caller finds its bound reached
-// and refuses the request rather than report a bare deadline.
-func awaitRelease(ctx context.Context, changed <-chan struct{}, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-changed:
-	case <-t.C:
-	case <-ctx.Done():
-		if err := ctx.Err(); !errors.Is(err, context.DeadlineExceeded) {
-			return err
-		}
-	}
-	return nil
 }
 
 // refusal is the error for a request that would have to wait d.

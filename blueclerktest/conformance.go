@@ -55,32 +55,31 @@ type reporter interface {
 // pending is a call running in its own goroutine, so that a suite can
 // watch it wait, and give up on it when it never returns.
 type pending[R any] struct {
-	what  string
-	start time.Time
-	done  chan R
+	what string
+	done chan R
 }
 
 // start runs f in a goroutine of its own; what names the call in failures.
 func start[R any](what string, f func() R) *pending[R] {
-	p := &pending[R]{what: what, start: time.Now(), done: make(chan R, 1)}
+	p := &pending[R]{what: what, done: make(chan R, 1)}
 	go func() { p.done <- f() }()
 	return p
 }
 
-// wait returns f's result, failing t fatally when it takes longer than
-// limit from the start of the call.
-func (p *pending[R]) wait(t reporter, limit time.Duration) (R, time.Duration) {
+// wait returns f's result, failing t fatally when it has not returned
+// within limit from now.
+func (p *pending[R]) wait(t reporter, limit time.Duration) R {
 	t.Helper()
 	select {
 	case r := <-p.done:
-		return r, time.Since(p.start)
+		return r
 	default:
 	}
-	timer := time.NewTimer(max(time.Until(p.start.Add(limit)), 0))
+	timer := time.NewTimer(limit)
 	defer timer.Stop()
 	select {
 	case r := <-p.done:
-		return r, time.Since(p.start)
+		return r
 	case <-timer.C:
 		t.Fatalf("%s did not return within %v", p.what, limit.Round(time.Millisecond))
 		panic("unreachable")
@@ -100,7 +99,7 @@ func (p *pending[R]) waiting() bool {
 
 // call runs f and returns its result, failing t fatally when f takes longer
 // than limit.
-func call[R any](t reporter, limit time.Duration, what string, f func() R) (R, time.Duration) {
+func call[R any](t reporter, limit time.Duration, what string, f func() R) R {
 	t.Helper()
 	return start(what, f).wait(t, limit)
 }

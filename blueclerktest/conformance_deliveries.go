@@ -3,6 +3,8 @@ package blueclerktest
 import (
 	"crypto/rand"
 	"fmt"
+	"slices"
+	"strings"
 	"sync"
 	"testing"
 
@@ -129,17 +131,20 @@ func stateName(st blueclerk.DeliveryState) string {
 	return fmt.Sprintf("DeliveryState(%d)", int(st))
 }
 
-// describeStates lists how many Claims returned each state.
+// describeStates lists how many Claims returned each state: the three
+// documented ones always, then any other.
 func describeStates(count map[blueclerk.DeliveryState]int) string {
-	s := ""
-	for _, st := range []blueclerk.DeliveryState{blueclerk.DeliveryNew, blueclerk.DeliveryInProgress, blueclerk.DeliveryDone} {
-		s += fmt.Sprintf("%d %s, ", count[st], stateName(st))
-		delete(count, st)
+	states := []blueclerk.DeliveryState{blueclerk.DeliveryNew, blueclerk.DeliveryInProgress, blueclerk.DeliveryDone}
+	for st := range count {
+		if !slices.Contains(states, st) {
+			states = append(states, st)
+		}
 	}
-	for st, n := range count {
-		s += fmt.Sprintf("%d %s, ", n, stateName(st))
+	parts := make([]string, len(states))
+	for i, st := range states {
+		parts[i] = fmt.Sprintf("%d %s", count[st], stateName(st))
 	}
-	return s[:len(s)-2]
+	return strings.Join(parts, ", ")
 }
 
 // claim claims id and checks the state returned.
@@ -149,7 +154,7 @@ func claim(t reporter, s blueclerk.DeliveryStore, id string, want blueclerk.Deli
 		st  blueclerk.DeliveryState
 		err error
 	}
-	r, _ := call(t, callLimit, "Claim", func() claimed {
+	r := call(t, callLimit, "Claim", func() claimed {
 		st, err := s.Claim(t.Context(), id)
 		return claimed{st, err}
 	})
@@ -164,7 +169,7 @@ func claim(t reporter, s blueclerk.DeliveryStore, id string, want blueclerk.Deli
 // finish finishes the claim on id or fails t.
 func finish(t reporter, s blueclerk.DeliveryStore, id string, handled bool) {
 	t.Helper()
-	err, _ := call(t, callLimit, "Finish", func() error { return s.Finish(t.Context(), id, handled) })
+	err := call(t, callLimit, "Finish", func() error { return s.Finish(t.Context(), id, handled) })
 	if err != nil {
 		t.Fatalf("Finish(handled=%v): %s", handled, describe(err))
 	}

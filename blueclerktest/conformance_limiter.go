@@ -178,7 +178,7 @@ func limiterWaitsForAnswers[T tb[T]](t T, newLimiter newLimiterFunc) {
 	held := mustGrant(t, l, "the last request left")
 	waiter := waitingAcquire(t, l)
 	held(blueclerk.RateLimit{Limit: 500, Remaining: 10, Reset: next})
-	r, _ := waiter.wait(t, time.Since(waiter.start)+promptly)
+	r := waiter.wait(t, promptly)
 	if r.err != nil {
 		t.Fatalf("the answer in flight reported a new window with 10 left, and the waiting Acquire failed: %s; want a grant", describe(r.err))
 	}
@@ -189,7 +189,7 @@ func limiterWaitsForAnswers[T tb[T]](t T, newLimiter newLimiterFunc) {
 	held = mustGrant(t, l, "the last request left")
 	waiter = waitingAcquire(t, l)
 	held(blueclerk.RateLimit{Limit: 500, Remaining: 0, Reset: next})
-	r, _ = waiter.wait(t, time.Since(waiter.start)+promptly)
+	r = waiter.wait(t, promptly)
 	wantRefusal(t, r, "the answer in flight reported the budget spent for two hours")
 }
 
@@ -200,7 +200,7 @@ func waitingAcquire(t reporter, l blueclerk.Limiter) *pending[acquired] {
 	const maxWait = callLimit / 2
 	waiter := acquireAsync(t.Context(), l, maxWait, "Acquire with the rest of the budget in flight")
 	if !waiter.waiting() {
-		r, _ := waiter.wait(t, 0)
+		r := waiter.wait(t, 0)
 		r.releaseIfGranted()
 		t.Fatalf("with the rest of the budget in flight and maxWait %v, Acquire returned (%s) before the answer came; want it to wait for the answer", maxWait, describe(r.err))
 	}
@@ -322,7 +322,7 @@ func limiterContextEndsWait[T tb[T]](t T, newLimiter newLimiterFunc) {
 		waiter := acquireAsync(ctx, l, time.Minute, "Acquire in "+tc.what)
 		waiting := waiter.waiting()
 		cancel()
-		r, _ := waiter.wait(t, time.Since(waiter.start)+promptly)
+		r := waiter.wait(t, promptly)
 		done()
 		switch {
 		case !waiting:
@@ -364,8 +364,7 @@ func acquireAsync(ctx context.Context, l blueclerk.Limiter, maxWait time.Duratio
 // takes longer than limit.
 func acquireWithin(t reporter, ctx context.Context, l blueclerk.Limiter, maxWait, limit time.Duration, what string) acquired {
 	t.Helper()
-	r, _ := acquireAsync(ctx, l, maxWait, what).wait(t, limit)
-	return r
+	return acquireAsync(ctx, l, maxWait, what).wait(t, limit)
 }
 
 // mustGrant acquires a request that l must grant at once, with maxWait 0.

@@ -122,7 +122,7 @@ func tokenLockerExcludes[T tb[T]](t T, s blueclerk.TokenStore) {
 
 	// While the lock is held, a LockToken whose ctx ends gives up.
 	ctx, cancel := context.WithTimeout(t.Context(), 2*quietFor)
-	r, _ := call(t, 2*quietFor+promptly, "LockToken while the lock is held", func() locked { return lockToken(ctx, locker) })
+	r := call(t, 2*quietFor+promptly, "LockToken while the lock is held", func() locked { return lockToken(ctx, locker) })
 	cancel()
 	if r.err == nil {
 		r.unlock()
@@ -132,7 +132,7 @@ func tokenLockerExcludes[T tb[T]](t T, s blueclerk.TokenStore) {
 	// A waiting LockToken gets the lock once it is released.
 	waiter := start("LockToken while the lock is held", func() locked { return lockToken(t.Context(), locker) })
 	if !waiter.waiting() {
-		r, _ := waiter.wait(t, 0)
+		r := waiter.wait(t, 0)
 		if r.err == nil {
 			r.unlock()
 		}
@@ -140,7 +140,7 @@ func tokenLockerExcludes[T tb[T]](t T, s blueclerk.TokenStore) {
 		t.Fatalf("LockToken while another caller held the lock returned (%s) at once; want it to wait", describe(r.err))
 	}
 	unlock()
-	r, _ = waiter.wait(t, time.Since(waiter.start)+promptly)
+	r = waiter.wait(t, promptly)
 	if r.err != nil {
 		t.Fatalf("LockToken waiting for a lock that was released: %s; want the lock", describe(r.err))
 	}
@@ -205,7 +205,7 @@ func checkToken(t reporter, got, want *oauth2.Token, when string) {
 // save saves tok in s or fails t.
 func save(t reporter, s blueclerk.TokenStore, tok *oauth2.Token) {
 	t.Helper()
-	if err, _ := call(t, callLimit, "Save", func() error { return s.Save(t.Context(), tok) }); err != nil {
+	if err := call(t, callLimit, "Save", func() error { return s.Save(t.Context(), tok) }); err != nil {
 		t.Fatalf("Save: %s", describe(err))
 	}
 }
@@ -217,7 +217,7 @@ func load(t reporter, s blueclerk.TokenStore, when string) *oauth2.Token {
 		tok *oauth2.Token
 		err error
 	}
-	r, _ := call(t, callLimit, "Load "+when, func() loaded {
+	r := call(t, callLimit, "Load "+when, func() loaded {
 		tok, err := s.Load(t.Context())
 		return loaded{tok, err}
 	})
@@ -244,7 +244,7 @@ func lockToken(ctx context.Context, l blueclerk.TokenLocker) locked {
 // lockNow takes the lock, which must be free, or fails t.
 func lockNow(t reporter, l blueclerk.TokenLocker, what string) func() {
 	t.Helper()
-	r, _ := call(t, promptly, what, func() locked { return lockToken(t.Context(), l) })
+	r := call(t, promptly, what, func() locked { return lockToken(t.Context(), l) })
 	if r.err != nil {
 		t.Fatalf("%s, with the lock free: %s; want the lock", what, describe(r.err))
 	}

@@ -27,8 +27,9 @@ var (
 )
 
 // clusterClient returns a client of the shared Redis Cluster, closed when
-// the test ends, with shortTimeouts on every node. It skips the test when redis-server or redis-cli is
-// missing, except on CI (CI=true), where that is a failure.
+// the test ends, with shortTimeouts on every node. It skips the test when
+// redis-server or redis-cli is missing, except on CI (CI=true), where that
+// is a failure.
 func clusterClient(t testing.TB) *redis.ClusterClient {
 	t.Helper()
 	requireRedis(t)

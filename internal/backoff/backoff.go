@@ -1,5 +1,6 @@
 // Package backoff spaces out retries: exponential delays with full jitter,
-// and a wait that ends as soon as its context does.
+// and a wait that ends as soon as its context does (or, for a waiter that
+// may be woken, as soon as it is).
 package backoff
 
 import (
@@ -32,6 +33,12 @@ func (p Policy) Delay(n int) time.Duration {
 // Sleep waits for d, or until ctx ends, whichever comes first; it returns
 // ctx's error in the second case. It stops its timer before returning.
 func Sleep(ctx context.Context, d time.Duration) error {
+	return SleepOrWake(ctx, d, nil)
+}
+
+// SleepOrWake is Sleep that also ends, with a nil error, when wake is
+// closed (a nil wake never is).
+func SleepOrWake(ctx context.Context, d time.Duration, wake <-chan struct{}) error {
 	if err := ctx.Err(); err != nil || d <= 0 {
 		return err
 	}
@@ -39,6 +46,8 @@ func Sleep(ctx context.Context, d time.Duration) error {
 	defer t.Stop()
 	select {
 	case <-t.C:
+		return nil
+	case <-wake:
 		return nil
 	case <-ctx.Done():
 		return ctx.Err()

@@ -49,3 +49,25 @@ func TestSleep(t *testing.T) {
 		}
 	})
 }
+
+func TestSleepOrWake(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		wake := make(chan struct{})
+		time.AfterFunc(2*time.Second, func() { close(wake) })
+		start := time.Now()
+		if err := SleepOrWake(t.Context(), time.Hour, wake); err != nil || time.Since(start) != 2*time.Second {
+			t.Errorf("SleepOrWake woken = %v after %v", err, time.Since(start))
+		}
+		start = time.Now()
+		if err := SleepOrWake(t.Context(), 3*time.Second, make(chan struct{})); err != nil || time.Since(start) != 3*time.Second {
+			t.Errorf("SleepOrWake never woken = %v after %v", err, time.Since(start))
+		}
+		ctx, cancel := context.WithTimeout(t.Context(), time.Second)
+		defer cancel()
+		start = time.Now()
+		if err := SleepOrWake(ctx, time.Hour, make(chan struct{})); err != context.DeadlineExceeded || time.Since(start) != time.Second {
+			t.Errorf("SleepOrWake past ctx's deadline = %v after %v", err, time.Since(start))
+		}
+	})
+}
