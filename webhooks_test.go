@@ -11,6 +11,7 @@ import (
 	"log"
 	"net/http"
 	"net/http/httptest"
+	"reflect"
 	"strconv"
 	"strings"
 	"sync"
@@ -498,6 +499,22 @@ func TestParseDecodesRecordOnce(t *testing.T) {
 				t.Errorf("accessors of the parsed event:\n%s\nof the same event built by hand:\n%s", got, want)
 			}
 		})
+	}
+}
+
+// TestEventFieldsAreThoseParseReads: decodeEventOnce fills Event from
+// payload.Scan, which finds "event", "timestamp" and "data" only, and
+// FuzzParse compares those fields by name. A field added to Event would be
+// left empty by Parse with no test failing, unless both learn of it.
+func TestEventFieldsAreThoseParseReads(t *testing.T) {
+	var keys []string
+	for f := range reflect.TypeFor[Event]().Fields() {
+		if f.IsExported() {
+			keys = append(keys, f.Tag.Get("json"))
+		}
+	}
+	if got := strings.Join(keys, " "); got != "- event timestamp data" {
+		t.Errorf("Event's JSON keys are %s; teach payload.Scan, decodeEventOnce and FuzzParse the new ones", got)
 	}
 }
 
