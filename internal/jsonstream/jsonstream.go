@@ -13,10 +13,8 @@ import (
 // such as {"leads": [...]}. Other keys, before or after it, are skipped
 // without being held in memory.
 type Array struct {
-	dec   *json.Decoder
-	key   string
-	done  bool
-	inArr bool
+	dec  *json.Decoder
+	done bool
 }
 
 // Open reads r up to the first element of the array under key. It returns an
@@ -36,7 +34,7 @@ func Open(r io.Reader, key string, maxRecord int64) (*Array, error) {
 
 // open is Open reading r as it is.
 func open(r io.Reader, key string) (*Array, error) {
-	a := &Array{dec: json.NewDecoder(r), key: key}
+	a := &Array{dec: json.NewDecoder(r)}
 	if err := a.expectDelim('{'); err != nil {
 		return nil, err
 	}
@@ -59,7 +57,6 @@ func open(r io.Reader, key string) (*Array, error) {
 		if d, ok := tok.(json.Delim); !ok || d != '[' {
 			return nil, fmt.Errorf("key %q holds %s, not an array", key, describe(tok))
 		}
-		a.inArr = true
 		return a, nil
 	}
 	return nil, fmt.Errorf("no key %q in the object", key)
