@@ -386,17 +386,25 @@ func (m *webhookMAC) sum(id, ts string, body []byte) []byte {
 // an "event" is an error. A record of a known kind is decoded with the rest,
 // in one pass; an error in it is left to [Event.Ticket] and its siblings.
 func (v *WebhookVerifier) Parse(h http.Header, body []byte) (*Event, error) {
+	return v.parse(h, body, false)
+}
+
+// parse is Parse of a body the Event may keep (owned: read by this package
+// into memory of its own) or must copy from (the caller's, which it may
+// reuse).
+func (v *WebhookVerifier) parse(h http.Header, body []byte, owned bool) (*Event, error) {
 	if err := v.Verify(h, body); err != nil {
 		return nil, err
 	}
-	return decodeEvent(h[headerWebhookID][0], body)
+	return decodeEvent(h[headerWebhookID][0], body, owned)
 }
 
 // decodeEvent decodes body, the payload of the delivery id: with its record
 // when decodeEventOnce can, and otherwise into Event's own fields, leaving
 // the record to the accessors. Its errors are those of the latter decoding.
-func decodeEvent(id string, body []byte) (*Event, error) {
-	if e, ok := decodeEventOnce(id, body); ok {
+// Event.Data is a copy unless body is owned.
+func decodeEvent(id string, body []byte, owned bool) (*Event, error) {
+	if e, ok := decodeEventOnce(id, body, owned); ok {
 		return e, nil
 	}
 	e := &Event{ID: id}
@@ -414,12 +422,15 @@ func decodeEvent(id string, body []byte) (*Event, error) {
 // when it cannot vouch for the result being the one Event's own decoding
 // gives: payload.Scan cannot, or a value does not decode (a record that is
 // not of its kind included).
-func decodeEventOnce(id string, body []byte) (*Event, bool) {
+func decodeEventOnce(id string, body []byte, owned bool) (*Event, bool) {
 	p, ok := payload.Scan(body)
 	if !ok {
 		return nil, false
 	}
-	e := Event{ID: id, Type: EventType(p.Type), Data: bytes.Clone(p.Data)}
+	if !owned {
+		p.Data = bytes.Clone(p.Data)
+	}
+	e := Event{ID: id, Type: EventType(p.Type), Data: p.Data}
 	if e.Type == "" || p.Timestamp != nil && e.Timestamp.UnmarshalJSON(p.Timestamp) != nil {
 		return nil, false
 	}
@@ -482,7 +493,7 @@ func (v *WebhookVerifier) parseRequest(w http.ResponseWriter, r *http.Request) (
 		}
 		return nil, fmt.Errorf("blueclerk: reading the webhook body: %w", err)
 	}
-	return v.Parse(r.Header, buf.Bytes())
+	return v.parse(r.Header, buf.Bytes(), true)
 }
 
 func bodyTooLarge(err *http.MaxBytesError) error {
