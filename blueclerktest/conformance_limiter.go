@@ -28,9 +28,9 @@ import (
 //     the budget, Acquire waits for their answers, is let through when one
 //     reports a new window and refused at once when they report the budget
 //     spent.
-//   - InFlightWaitBoundedByMaxWait: that wait ends with a
-//     [*blueclerk.RateLimitError] at maxWait or at ctx's deadline,
-//     whichever comes first, and at once when maxWait is 0.
+//   - InFlightWaitBoundedByMaxWait: that wait lasts until maxWait or ctx's
+//     deadline, whichever comes first, and then ends with a
+//     [*blueclerk.RateLimitError]; at once when maxWait is 0.
 //   - LowestRemainingWins: within one window the lowest Remaining reported
 //     wins, whatever order the answers arrive in; a release without a
 //     report counts one request.
@@ -224,9 +224,16 @@ func limiterInFlightBounded[T tb[T]](t T, newLimiter newLimiterFunc) {
 		{"maxWait 1h and ctx's deadline in " + bound.String(), time.Hour, bound, bound},
 	} {
 		ctx, cancel := context.WithTimeout(t.Context(), tc.timeout)
+		began := time.Now()
 		r := acquireWithin(t, ctx, l, tc.maxWait, tc.bound+promptly, "Acquire with the rest of the budget in flight and "+tc.what)
+		waited := time.Since(began)
 		cancel()
 		wantRefusal(t, r, "the rest of the budget in flight, no answer, "+tc.what)
+		// The answers in flight may yet report budget: the wait for them
+		// lasts its bound, give or take a poll.
+		if early := tc.bound - tc.bound/4; waited < early {
+			t.Errorf("Acquire with the rest of the budget in flight and %s was refused after %v; want a wait of about %v for the answers in flight", tc.what, waited.Round(time.Millisecond), tc.bound)
+		}
 	}
 }
 

@@ -20,6 +20,7 @@ const (
 	ignoresInFlight                   // counts only answered requests against the budget
 	refusesInFlightWait               // refuses at once while the requests in flight hold the rest
 	unboundedInFlightWait             // waits for answers in flight until ctx ends, past maxWait
+	shortInFlightWait                 // gives up on answers in flight at half of maxWait
 	lastReportWins                    // takes each report's Remaining, even a higher one
 	keepsFirstWindow                  // takes a later reset for the same window
 	neverRefuses                      // waits for the reset however far away
@@ -82,8 +83,11 @@ func (l *toyLimiter) Acquire(ctx context.Context, maxWait time.Duration) (func(b
 			if hasDeadline {
 				wait = min(wait, deadline.Sub(now))
 			}
-			if l.flaw == unboundedInFlightWait {
+			switch l.flaw {
+			case unboundedInFlightWait:
 				wait = time.Hour
+			case shortInFlightWait:
+				wait = held.Add(maxWait / 2).Sub(now)
 			}
 			if wait <= 0 {
 				return nil, l.refuse(now)
@@ -165,8 +169,9 @@ func TestLimiterSuite(t *testing.T) {
 		{flaw: soundLimiter},
 		{flaw: grantsFreePlan, want: "FreePlanRefused"},
 		{flaw: ignoresInFlight, want: "RequestsInFlightCount", also: []string{"ConcurrentCallersNeverOverdraw", "WaitsForAnswersInFlight", "InFlightWaitBoundedByMaxWait", "ContextEndsWait"}},
-		{flaw: refusesInFlightWait, want: "WaitsForAnswersInFlight", also: []string{"ContextEndsWait", "ConcurrentCallersNeverOverdraw"}},
+		{flaw: refusesInFlightWait, want: "WaitsForAnswersInFlight", also: []string{"ContextEndsWait", "ConcurrentCallersNeverOverdraw", "InFlightWaitBoundedByMaxWait"}},
 		{flaw: unboundedInFlightWait, want: "InFlightWaitBoundedByMaxWait"},
+		{flaw: shortInFlightWait, want: "InFlightWaitBoundedByMaxWait"},
 		{flaw: lastReportWins, want: "LowestRemainingWins", also: []string{"ConcurrentCallersNeverOverdraw"}},
 		{flaw: keepsFirstWindow, want: "LaterResetStartsNewWindow", also: []string{"WaitsForAnswersInFlight"}},
 		{flaw: neverRefuses, want: "RefusedPastWaitBound", also: []string{"ConcurrentCallersNeverOverdraw", "WaitsForAnswersInFlight"}},
